@@ -1,0 +1,293 @@
+"""Align several coders' spans on one document and classify where they disagree.
+
+Pure Python (no Django): callers pass plain ``AlignSpan`` values and the roster of coders
+whose work counts, and get back review ``Item``\\s in text order.
+
+How items are built
+-------------------
+1. **Clusters, per code.** Spans of the same code are grouped into connected components
+   of the "shares at least one character" graph, across coders and within one coder.
+   Spans of different codes never share a cluster: nested spans of different codes
+   (loaded language inside foreign interference) are independent layers.
+
+   We chose components over a one-to-one greedy matching because a greedy matching
+   invents disagreements a reviewer would reject. If coder A marks one sentence and
+   coder B marks its two halves, a matching pairs A with one half and reports the other
+   half as "missed by A", although A covered it; settling both items separately can
+   then yield overlapping gold spans. A component shows the reviewer the whole region
+   at once. The price is that a chain of staggered spans becomes one wide item, which
+   is rare for a single code and still honest. Components are also canonical, so no
+   tie-breaking rule can leak input order into the result.
+
+2. **Classifying a cluster.** Let *present* be the coders with a span in it.
+
+   - ``agreed``: every coder is present and every coder drew exactly the same set of
+     offsets (normally one span each).
+   - ``boundary``: every coder is present but their offsets differ.
+   - ``code``: two overlapping clusters of different codes *substitute* for each other:
+     someone in the first is absent from the second and someone in the second is absent
+     from the first, i.e. one coder said c and not d where another said d and not c.
+     Substituting clusters are merged (transitively) into one item listing all their
+     spans, instead of two items telling the same story.
+   - ``missed``: some coders are absent and the cluster substitutes for nothing.
+
+   A complete cluster never substitutes (nobody is absent from it), so agreed and
+   boundary items are never swallowed by a code item.
+
+   The substitution test is why nesting is not a disagreement: if both coders mark
+   foreign interference and only A also marks loaded language inside it, B's span is
+   accounted for by the agreed foreign-interference item, so the loaded-language item is
+   ``missed`` by B, not a ``code`` disagreement. (This is also ``missed`` although B
+   marked something overlapping: a literal "nothing overlapping of any code" rule would
+   leave such omissions with no kind at all.)
+
+3. **Versions and majority.** ``Item.versions`` lists each distinct ``(start, end,
+   code)`` proposed in the item with the coders who proposed it. ``majority_version``
+   returns the one version proposed by more than half of *all* coders on the roster
+   (absent coders count against it), or ``None`` when no single version qualifies.
+
+Determinism: the coder roster is sorted, members and versions are sorted, and items are
+ordered by ``(start, end, codes)``, which is unique because same-code clusters never
+overlap; sorted member ids break ties only as a safeguard. Shuffling spans or coders
+therefore gives an identical result.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Protocol
+
+
+class Kind(StrEnum):
+    AGREED = "agreed"
+    BOUNDARY = "boundary"
+    CODE = "code"
+    MISSED = "missed"
+
+
+@dataclass(frozen=True)
+class AlignSpan:
+    """One coder's span: 0-based, end-exclusive code-point offsets."""
+
+    id: int
+    coder: str
+    start: int
+    end: int
+    code: str
+
+    def __post_init__(self) -> None:
+        # An empty span overlaps nothing and would silently vanish from every cluster.
+        if not 0 <= self.start < self.end:
+            raise ValueError(f"span {self.id}: need 0 <= start < end, got {self.start}..{self.end}")
+
+
+@dataclass(frozen=True)
+class Version:
+    """A distinct ``(start, end, code)`` proposal and the coders who made it."""
+
+    start: int
+    end: int
+    code: str
+    coders: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One region for the reviewer; ``code`` is a sorted tuple only for kind ``code``."""
+
+    kind: Kind
+    code: str | tuple[str, ...]
+    start: int
+    end: int
+    # Every roster coder is a key, in name order (empty tuple when absent). A read-only
+    # view keeps the item immutable; it is left out of the hash as mappings are unhashable.
+    members: Mapping[str, tuple[int, ...]] = field(hash=False)
+    versions: tuple[Version, ...]
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return self.code if isinstance(self.code, tuple) else (self.code,)
+
+    @property
+    def absent(self) -> tuple[str, ...]:
+        return tuple(coder for coder, ids in self.members.items() if not ids)
+
+
+class Extent(Protocol):
+    """Anything with offsets: ``AlignSpan``, ``Version``, a model instance."""
+
+    @property
+    def start(self) -> int: ...
+
+    @property
+    def end(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class _Cluster:
+    code: str
+    start: int
+    end: int
+    spans: tuple[AlignSpan, ...]
+    coders: frozenset[str]
+
+
+def align(spans: Iterable[AlignSpan], coders: Sequence[str]) -> list[Item]:
+    """Align one document's spans and return review items in text order."""
+    spans = list(spans)
+    roster = _roster(spans, coders)
+    clusters = _clusters(spans)
+    items = [_item(group, roster) for group in _merge_substitutes(clusters)]
+    return sorted(items, key=_text_order)
+
+
+def majority_version(item: Item) -> Version | None:
+    """The single version proposed by a strict majority of the roster, if any."""
+    quorum = len(item.members)
+    winners = [v for v in item.versions if 2 * len(v.coders) > quorum]
+    return winners[0] if len(winners) == 1 else None
+
+
+def summarise(items: Iterable[Item]) -> dict[str, int]:
+    """Count items per kind; every kind is present so dashboards need no defaults."""
+    counts = {kind.value: 0 for kind in Kind}
+    for item in items:
+        counts[item.kind.value] += 1
+    return counts
+
+
+def open_disagreements(items: Iterable[Item]) -> list[Item]:
+    return [item for item in items if item.kind is not Kind.AGREED]
+
+
+def settle_union(spans: Iterable[Extent]) -> tuple[int, int]:
+    """Smallest extent covering all spans (gaps between disjoint spans included)."""
+    spans = list(spans)
+    if not spans:
+        raise ValueError("cannot settle an empty set of spans")
+    return min(s.start for s in spans), max(s.end for s in spans)
+
+
+def settle_intersection(spans: Iterable[Extent]) -> tuple[int, int] | None:
+    """Characters every span covers, or ``None`` when they share none."""
+    spans = list(spans)
+    if not spans:
+        raise ValueError("cannot settle an empty set of spans")
+    start, end = max(s.start for s in spans), min(s.end for s in spans)
+    return (start, end) if start < end else None
+
+
+def _roster(spans: list[AlignSpan], coders: Sequence[str]) -> tuple[str, ...]:
+    roster = tuple(sorted(coders))
+    if len(set(roster)) != len(roster):
+        raise ValueError(f"duplicate coders in {list(coders)!r}")
+    strangers = sorted({s.coder for s in spans} - set(roster))
+    if strangers:
+        raise ValueError(f"spans from coders not on the roster: {strangers!r}")
+    ids = [s.id for s in spans]
+    if len(set(ids)) != len(ids):
+        raise ValueError("span ids must be unique")
+    return roster
+
+
+def _clusters(spans: list[AlignSpan]) -> list[_Cluster]:
+    by_code: defaultdict[str, list[AlignSpan]] = defaultdict(list)
+    for span in spans:
+        by_code[span.code].append(span)
+    clusters = []
+    for same_code in by_code.values():
+        same_code.sort(key=lambda s: (s.start, s.end, s.id))
+        # Sorted by start, a span joins the running component iff it starts before the
+        # component's furthest end: that is exactly "overlaps some member".
+        run: list[AlignSpan] = []
+        reach = 0
+        for span in same_code:
+            if run and span.start >= reach:
+                clusters.append(_cluster(run))
+                run = []
+            run.append(span)
+            reach = max(reach, span.end)
+        clusters.append(_cluster(run))
+    return clusters
+
+
+def _cluster(spans: list[AlignSpan]) -> _Cluster:
+    return _Cluster(
+        code=spans[0].code,
+        start=min(s.start for s in spans),
+        end=max(s.end for s in spans),
+        spans=tuple(spans),
+        coders=frozenset(s.coder for s in spans),
+    )
+
+
+def _merge_substitutes(clusters: list[_Cluster]) -> list[list[_Cluster]]:
+    parent = list(range(len(clusters)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    order = sorted(range(len(clusters)), key=lambda i: (clusters[i].start, clusters[i].end))
+    for pos, i in enumerate(order):
+        first = clusters[i]
+        for j in order[pos + 1 :]:
+            second = clusters[j]
+            if second.start >= first.end:
+                break  # later clusters start even further right
+            if _substitute(first, second):
+                parent[root(j)] = root(i)
+
+    groups: defaultdict[int, list[_Cluster]] = defaultdict(list)
+    for i, cluster in enumerate(clusters):
+        groups[root(i)].append(cluster)
+    return list(groups.values())
+
+
+def _substitute(a: _Cluster, b: _Cluster) -> bool:
+    """Overlapping clusters where one coder said a-not-b and another b-not-a."""
+    return a.code != b.code and bool(a.coders - b.coders) and bool(b.coders - a.coders)
+
+
+def _item(group: list[_Cluster], roster: tuple[str, ...]) -> Item:
+    spans = [s for cluster in group for s in cluster.spans]
+    codes = tuple(sorted({c.code for c in group}))
+    offsets = {
+        coder: frozenset((s.start, s.end) for s in spans if s.coder == coder) for coder in roster
+    }
+    if len(codes) > 1:
+        kind = Kind.CODE
+    elif not all(offsets.values()):
+        kind = Kind.MISSED
+    elif len(set(offsets.values())) == 1:
+        kind = Kind.AGREED
+    else:
+        kind = Kind.BOUNDARY
+
+    proposers: defaultdict[tuple[int, int, str], set[str]] = defaultdict(set)
+    for s in spans:
+        proposers[(s.start, s.end, s.code)].add(s.coder)
+    return Item(
+        kind=kind,
+        code=codes if kind is Kind.CODE else codes[0],
+        start=min(s.start for s in spans),
+        end=max(s.end for s in spans),
+        members=MappingProxyType(
+            {coder: tuple(sorted(s.id for s in spans if s.coder == coder)) for coder in roster}
+        ),
+        versions=tuple(
+            Version(start, end, code, tuple(sorted(who)))
+            for (start, end, code), who in sorted(proposers.items())
+        ),
+    )
+
+
+def _text_order(item: Item) -> tuple[int, int, tuple[str, ...], tuple[int, ...]]:
+    ids = tuple(sorted(i for ids in item.members.values() for i in ids))
+    return item.start, item.end, item.codes, ids

@@ -1,0 +1,250 @@
+"""The data model: projects, codebooks, documents, assignments, spans and their audit trail.
+
+Offsets everywhere are 0-based, end-exclusive, in Unicode code points: exactly Python's
+``text[start:end]``. A coder's work is never hard-deleted: spans are soft-deleted (which
+also gives "undo"), codes are retired rather than deleted once used, and every change is
+recorded in :class:`AuditEvent` in the same transaction as the change itself.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Length
+from django.urls import reverse
+
+
+class Role(models.TextChoices):
+    CODER = "coder", "Coder"
+    REVIEWER = "reviewer", "Reviewer"
+    MANAGER = "manager", "Manager"
+
+
+class UnitKind(models.TextChoices):
+    TOKEN = "token", "Token"
+    SENTENCE = "sentence", "Sentence"
+    CHARACTER = "char", "Character"
+
+
+class Project(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    blind = models.BooleanField(
+        default=True, help_text="Coders see only their own spans, never another coder's."
+    )
+    feedback_to_coders = models.BooleanField(
+        default=False,
+        help_text="Once a document is settled, coders may compare their spans with the gold layer.",
+    )
+    agreement_unit = models.CharField(
+        max_length=10, choices=UnitKind.choices, default=UnitKind.TOKEN
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("project", args=[self.pk])
+
+
+class Membership(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.CODER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="membership_unique_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.role} in {self.project}"
+
+
+class Codebook(models.Model):
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="codebook")
+    # Bumped whenever a definition or guidance changes, so every span records which
+    # wording its coder was reading.
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Codebook of {self.project} (v{self.version})"
+
+
+class Code(models.Model):
+    codebook = models.ForeignKey(Codebook, on_delete=models.CASCADE, related_name="codes")
+    name = models.CharField(max_length=100)
+    definition = models.TextField(blank=True)
+    guidance = models.TextField(blank=True)
+    colour = models.CharField(max_length=7, default="#0072B2")
+    shortcut = models.CharField(max_length=1, blank=True)
+    order = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["codebook", "name"], name="code_unique_name"),
+            models.UniqueConstraint(
+                fields=["codebook", "shortcut"],
+                condition=~Q(shortcut=""),
+                name="code_unique_shortcut",
+            ),
+            models.CheckConstraint(
+                condition=Q(colour__regex=r"^#[0-9A-Fa-f]{6}$"), name="code_colour_hex"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Document(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="documents")
+    title = models.CharField(max_length=300)
+    external_id = models.CharField(max_length=200, blank=True)
+    outlet = models.CharField(max_length=200, blank=True)
+    url = models.URLField(max_length=2000, blank=True)
+    published = models.DateField(null=True, blank=True)
+    text = models.TextField()
+    sha256 = models.CharField(max_length=64, editable=False)
+    # Code points on both SQLite and PostgreSQL, the same as Python's len().
+    length = models.GeneratedField(
+        expression=Length("text"), output_field=models.PositiveIntegerField(), db_persist=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "sha256"], name="document_unique_text"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs):
+        # Every offset ever recorded points into this text: it may never change.
+        # A database trigger enforces the same below the ORM (see migration 0002).
+        stored = getattr(self, "_stored_text", None)
+        if self.pk is not None and stored is not None and self.text != stored:
+            raise ValueError("A document's text is immutable once stored.")
+        super().save(*args, **kwargs)
+        self._stored_text = self.text
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._stored_text = instance.__dict__.get("text")
+        return instance
+
+
+class AssignmentStatus(models.TextChoices):
+    TODO = "todo", "To do"
+    IN_PROGRESS = "in_progress", "In progress"
+    DONE = "done", "Done"
+
+
+class Assignment(models.Model):
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="assignments")
+    coder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments"
+    )
+    status = models.CharField(
+        max_length=12, choices=AssignmentStatus.choices, default=AssignmentStatus.TODO
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["document_id", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "coder"], name="assignment_unique_coder")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document} for {self.coder}"
+
+
+class SpanQuerySet(models.QuerySet):
+    def live(self) -> SpanQuerySet:
+        return self.filter(deleted_at__isnull=True)
+
+
+class Span(models.Model):
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="spans")
+    code = models.ForeignKey(Code, on_delete=models.PROTECT, related_name="spans")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    quote = models.TextField()
+    note = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1)
+    codebook_version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SpanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start", "end", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__gte=0) & Q(start__lt=F("end")), name="span_offsets_ordered"
+            ),
+            models.UniqueConstraint(
+                fields=["assignment", "code", "start", "end"],
+                condition=Q(deleted_at__isnull=True),
+                name="span_unique_live",
+            ),
+        ]
+        indexes = [models.Index(fields=["assignment", "start"], name="span_assignment_start")]
+
+    def __str__(self) -> str:
+        return f"{self.code} [{self.start}:{self.end}]"
+
+
+class AuditEvent(models.Model):
+    """One recorded change: who did what to which object, with the state before and after."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    project = models.ForeignKey(Project, null=True, on_delete=models.CASCADE, related_name="+")
+    document = models.ForeignKey(
+        Document, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    action = models.CharField(max_length=40)
+    object_type = models.CharField(max_length=40)
+    object_id = models.BigIntegerField(null=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type}"
+
+
+class WorkerCheck(models.Model):
+    """Written by a Celery worker on request: proof that broker, worker and database connect."""
+
+    token = models.CharField(max_length=64, unique=True)
+    hostname = models.CharField(max_length=200)
+    at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.token} by {self.hostname}"

@@ -1,0 +1,93 @@
+"""Shared fixtures: real database rows built through the services, as users would create them."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from annotations import services
+from annotations.models import Role
+
+_names = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    # Manifest storage needs collectstatic; tests render {% static %} without it.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username: str | None = None, **extra):
+        username = username or f"user{next(_names)}"
+        return get_user_model().objects.create_user(
+            username=username, password="correct horse battery staple", **extra
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_project(db):
+    def make(name: str | None = None, *, blind: bool = True, codes=("Sourcing", "Loaded language")):
+        project = services.project_create(name=name or f"Project {next(_names)}", blind=blind)
+        for i, code in enumerate(codes, start=1):
+            services.code_create(codebook=project.codebook, name=code, shortcut=str(i))
+        return project
+
+    return make
+
+
+@pytest.fixture
+def add_document(db):
+    def add(project, text: str, name: str = "doc.txt"):
+        outcome = services.documents_import(project=project, files=[(name, text.encode("utf-8"))])
+        assert outcome.ok, outcome.problems
+        if outcome.created:
+            return outcome.created[0]
+        return project.documents.get(sha256=services.sha256_text(text))
+
+    return add
+
+
+@pytest.fixture
+def member(db):
+    def add(project, user, role: str = Role.CODER):
+        services.membership_set(project=project, user=user, role=role)
+        return user
+
+    return add
+
+
+@pytest.fixture
+def study(make_user, make_project, add_document, member):
+    """A blind project with two coders, a reviewer, a manager and one assigned document."""
+    project = make_project("Study")
+    document = add_document(
+        project, "Officials said the “confession” was voluntary. Critics called it a sham.\n"
+    )
+    coder_a = member(project, make_user("coder_a"))
+    coder_b = member(project, make_user("coder_b"))
+    reviewer = member(project, make_user("reviewer"), Role.REVIEWER)
+    manager = member(project, make_user("manager"), Role.MANAGER)
+    assignment_a = services.assignment_create(document=document, coder=coder_a)
+    assignment_b = services.assignment_create(document=document, coder=coder_b)
+    codes = {code.name: code for code in project.codebook.codes.all()}
+    return {
+        "project": project,
+        "document": document,
+        "coder_a": coder_a,
+        "coder_b": coder_b,
+        "reviewer": reviewer,
+        "manager": manager,
+        "assignment_a": assignment_a,
+        "assignment_b": assignment_b,
+        "codes": codes,
+    }
