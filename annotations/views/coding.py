@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -204,3 +204,15 @@ def code_styles(request, project_id: int):
     response = HttpResponse("\n".join(rules) + "\n", content_type="text/css; charset=utf-8")
     response["Cache-Control"] = "private, max-age=0, must-revalidate"
     return response
+
+
+urlpatterns = [
+    path("projects/<int:project_id>/codes.css", code_styles, name="code-styles"),
+    path("documents/<int:document_id>/code/", annotate, name="annotate"),
+    path("documents/<int:document_id>/spans/", span_create, name="span-create"),
+    path("documents/<int:document_id>/inspect/", inspect, name="inspect"),
+    path("documents/<int:document_id>/status/", status, name="assignment-status"),
+    path("spans/<int:span_id>/", span_update, name="span-update"),
+    path("spans/<int:span_id>/delete/", span_delete, name="span-delete"),
+    path("spans/<int:span_id>/restore/", span_restore, name="span-restore"),
+]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import path
 from django.views.decorators.http import require_GET
 
 from .. import selectors
@@ -40,3 +41,10 @@ def next_document(request):
         messages.success(request, "Everything assigned to you is done.")
         return redirect("home")
     return redirect("annotate", document_id=assignment.document_id)
+
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("next/", next_document, name="next-document"),
+    path("projects/<int:project_id>/", project, name="project"),
+]

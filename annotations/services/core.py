@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .domain import textio
-from .domain.offsets import SpanError, check_span, trim_whitespace
-from .models import (
+from ..domain import textio
+from ..domain.offsets import SpanError, check_span, trim_whitespace
+from ..models import (
     Assignment,
     AssignmentStatus,
     AuditEvent,

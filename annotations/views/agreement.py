@@ -1,0 +1,3 @@
+"""Views for the agreement area (filled in by its issue)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Views for the review area (filled in by its issue)."""
+
+urlpatterns: list = []
