@@ -5,6 +5,10 @@ from __future__ import annotations
 import socket
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+# Only errors that a retry can cure: the database or broker was briefly unreachable.
+TRANSIENT = (OperationalError, InterfaceError, ConnectionError)
 
 
 @shared_task(name="annotations.tasks.worker_check", ignore_result=True)
@@ -13,3 +17,36 @@ def worker_check(token: str) -> None:
     from .models import WorkerCheck
 
     WorkerCheck.objects.get_or_create(token=token, defaults={"hostname": socket.gethostname()})
+
+
+@shared_task(
+    name="annotations.tasks.agreement_compute",
+    ignore_result=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=5,
+    max_retries=5,
+    acks_late=True,
+    soft_time_limit=600,
+    time_limit=660,
+)
+def agreement_compute(run_id: int) -> None:
+    from .services.agreement import agreement_execute
+
+    agreement_execute(run_id=run_id)
+
+
+@shared_task(name="annotations.tasks.agreement_auto", ignore_result=True, autoretry_for=TRANSIENT)
+def agreement_auto(project_id: int) -> None:
+    from .models import Project
+    from .services.agreement import agreement_request
+
+    project = Project.objects.filter(pk=project_id).first()
+    if project is not None:
+        agreement_request(project=project)
+
+
+@shared_task(name="annotations.tasks.agreement_sweep", ignore_result=True, autoretry_for=TRANSIENT)
+def agreement_sweep() -> None:
+    from .services.agreement import agreement_sweep as sweep
+
+    sweep()

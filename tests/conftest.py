@@ -3,14 +3,40 @@
 from __future__ import annotations
 
 import itertools
+import os
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 
 from annotations import services
 from annotations.models import Role
 
 _names = itertools.count(1)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_embedded_broker(tmp_path_factory):
+    """Tests never leave messages in the developer's broker folder (a running `make run`
+    worker would take them); worker processes started by tests inherit the same folder."""
+    if not django_settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        yield
+        return
+    from framing.celery import app
+
+    folder = tmp_path_factory.mktemp("broker")
+    for name in ("messages", "control"):
+        (folder / name).mkdir()
+    previous = app.conf.broker_transport_options
+    app.conf.broker_transport_options = {
+        **previous,
+        "data_folder_in": str(folder / "messages"),
+        "data_folder_out": str(folder / "messages"),
+        "control_folder": str(folder / "control"),
+    }
+    os.environ["FRAMING_BROKER_DIR"] = str(folder)
+    yield
+    app.conf.broker_transport_options = previous
 
 
 @pytest.fixture(autouse=True)

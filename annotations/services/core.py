@@ -268,6 +268,10 @@ def assignment_set_status(*, assignment: Assignment, status: str, actor=None) ->
     locked.status = status
     locked.done_at = timezone.now() if status == AssignmentStatus.DONE else None
     locked.save(update_fields=["status", "done_at", "updated_at"])
+    if status == AssignmentStatus.DONE:
+        from .agreement import schedule_after_done
+
+        schedule_after_done(assignment.document.project_id)
     audit_record(
         actor=actor,
         action="status",

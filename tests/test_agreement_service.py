@@ -1,0 +1,175 @@
+"""Agreement runs: which work counts, one computation per identical input, safe retries."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from annotations import services
+from annotations.agreement import span_f1, unitized_alpha
+from annotations.models import AgreementRun, AssignmentStatus, RunStatus
+from annotations.services import agreement as service
+
+pytestmark = pytest.mark.django_db
+
+FAST = service.RunSettings(n_bootstrap=50)
+
+
+def tag(study, coder: str, code: str, phrase: str, occurrence: int = 0):
+    document = study["document"]
+    start = -1
+    for _ in range(occurrence + 1):
+        start = document.text.index(phrase, start + 1)
+    return services.span_create(
+        assignment=study[f"assignment_{coder}"],
+        code_id=study["codes"][code].pk,
+        start=start,
+        end=start + len(phrase),
+        quote=phrase,
+    )
+
+
+def finish(study, *coders):
+    for coder in coders:
+        services.assignment_set_status(
+            assignment=study[f"assignment_{coder}"], status=AssignmentStatus.DONE
+        )
+
+
+@pytest.fixture
+def coded(study, django_capture_on_commit_callbacks):
+    tag(study, "a", "Sourcing", "Officials said")
+    tag(study, "b", "Sourcing", "Officials said")
+    tag(study, "a", "Loaded language", "sham")
+    tag(study, "b", "Loaded language", "called it a sham")
+    tag(study, "a", "Sourcing", "Critics called")
+    finish(study, "a", "b")
+    return study
+
+
+def run_now(project, run_settings=FAST):
+    run = service.agreement_request(project=project, run_settings=run_settings, enqueue=False)
+    return service.agreement_execute(run_id=run.pk)
+
+
+def test_alpha_u_per_code_equals_the_coefficient_on_the_same_spans(coded):
+    run = run_now(coded["project"])
+    assert run.status == RunStatus.DONE
+    text = coded["document"].text
+    a, b = coded["coder_a"].pk, coded["coder_b"].pk
+    spans = [
+        (f"u{s.assignment.coder_id}", s.start, s.end, s.code.name)
+        for s in coded["document"].assignments.get(coder_id=a).spans.all()
+    ] + [
+        (f"u{s.assignment.coder_id}", s.start, s.end, s.code.name)
+        for s in coded["document"].assignments.get(coder_id=b).spans.all()
+    ]
+    for code in ("Sourcing", "Loaded language"):
+        expected = unitized_alpha(spans, len(text), code=code, coders=[f"u{a}", f"u{b}"])
+        assert run.results["per_code"][code]["alpha_u"] == pytest.approx(expected, abs=1e-12)
+    exact = span_f1(
+        [s[1:] for s in spans if s[0] == f"u{a}"], [s[1:] for s in spans if s[0] == f"u{b}"]
+    )
+    assert run.results["pairs"][f"u{a}|u{b}"]["overall"]["span_f1_exact"] == pytest.approx(exact)
+    assert run.results["counts"]["documents"] == 1
+    assert run.results["counts"]["spans"] == 5
+
+
+def test_only_documents_finished_by_two_coders_count_unless_asked(study):
+    tag(study, "a", "Sourcing", "Officials said")
+    tag(study, "b", "Sourcing", "Officials said")
+    finish(study, "a")
+    assert run_now(study["project"]).results["counts"]["documents"] == 0
+    with_progress = service.RunSettings(n_bootstrap=50, include_in_progress=True)
+    assert run_now(study["project"], with_progress).results["counts"]["documents"] == 1
+
+
+def test_deleted_spans_do_not_count(coded):
+    before = run_now(coded["project"]).results["counts"]["spans"]
+    span = coded["assignment_a"].spans.live().get(quote="Critics called")
+    services.span_delete(span=span, expected_version=span.version)
+    assert run_now(coded["project"]).results["counts"]["spans"] == before - 1
+
+
+def test_asking_twice_for_the_same_input_gives_the_same_run(coded):
+    first = service.agreement_request(project=coded["project"], run_settings=FAST, enqueue=False)
+    second = service.agreement_request(project=coded["project"], run_settings=FAST, enqueue=False)
+    assert first.pk == second.pk
+    service.agreement_execute(run_id=first.pk)
+    third = service.agreement_request(project=coded["project"], run_settings=FAST, enqueue=False)
+    assert third.pk == first.pk
+    tag(coded, "b", "Sourcing", "Critics called")
+    fourth = service.agreement_request(project=coded["project"], run_settings=FAST, enqueue=False)
+    assert fourth.pk != first.pk
+    assert AgreementRun.objects.count() == 2
+
+
+def test_executing_a_run_twice_computes_it_once(coded):
+    run = service.agreement_request(project=coded["project"], run_settings=FAST, enqueue=False)
+    service.agreement_execute(run_id=run.pk)
+    finished = AgreementRun.objects.get(pk=run.pk)
+    service.agreement_execute(run_id=run.pk)
+    again = AgreementRun.objects.get(pk=run.pk)
+    assert again.attempts == finished.attempts == 1
+    assert again.finished_at == finished.finished_at
+
+
+def test_the_same_seed_gives_the_same_interval(coded):
+    first = run_now(coded["project"]).results
+    AgreementRun.objects.all().delete()
+    second = run_now(coded["project"]).results
+    assert first["per_code"] == second["per_code"]
+
+
+def test_the_sweep_requeues_a_run_stuck_in_running_or_queued(
+    coded, django_capture_on_commit_callbacks
+):
+    run = service.agreement_request(project=coded["project"], run_settings=FAST, enqueue=False)
+    long_ago = timezone.now() - timedelta(hours=1)
+    AgreementRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING, started_at=long_ago, requested_at=long_ago
+    )
+    fresh = service.agreement_request(
+        project=coded["project"], run_settings=service.RunSettings(n_bootstrap=60), enqueue=False
+    )
+    with django_capture_on_commit_callbacks() as callbacks:
+        requeued = service.agreement_sweep()
+    assert requeued == [run.pk]
+    assert len(callbacks) == 1
+    stuck = AgreementRun.objects.get(pk=run.pk)
+    assert stuck.status == RunStatus.QUEUED and stuck.task_id != run.task_id
+    assert AgreementRun.objects.get(pk=fresh.pk).status == RunStatus.QUEUED
+
+
+def test_marking_done_schedules_an_automatic_run(study, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        finish(study, "a")
+    assert len(callbacks) == 1
+
+
+def test_a_failed_computation_is_recorded_on_the_run(coded, monkeypatch):
+    run = service.agreement_request(project=coded["project"], run_settings=FAST, enqueue=False)
+
+    def broken(*args, **kwargs):
+        raise ValueError("numbers went wrong")
+
+    monkeypatch.setattr(service, "compute_report", broken)
+    with pytest.raises(ValueError):
+        service.agreement_execute(run_id=run.pk)
+    failed = AgreementRun.objects.get(pk=run.pk)
+    assert failed.status == RunStatus.FAILED
+    assert "numbers went wrong" in failed.error
+
+
+def test_the_command_prints_json_from_the_same_service(coded, capsys):
+    call_command("agreement", coded["project"].name, "--json", "--bootstrap", "50")
+    data = json.loads(capsys.readouterr().out)
+    run = AgreementRun.objects.get(pk=data["run"])
+    assert data["per_code"] == run.results["per_code"]
+    call_command("agreement", coded["project"].name, "--bootstrap", "50")
+    out = capsys.readouterr().out
+    assert "Sourcing" in out and "Agreement was assessed on 1 article" in out

@@ -1,0 +1,89 @@
+"""The agreement page: who may see it, run now, polling while a run is under way."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from annotations import services
+from annotations.models import AgreementRun, AssignmentStatus
+from annotations.services import agreement as service
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def finished(study):
+    text = study["document"].text
+    for coder, phrase in (("a", "Officials said"), ("b", "Officials")):
+        start = text.index(phrase)
+        services.span_create(
+            assignment=study[f"assignment_{coder}"],
+            code_id=study["codes"]["Sourcing"].pk,
+            start=start,
+            end=start + len(phrase),
+            quote=phrase,
+        )
+        services.assignment_set_status(
+            assignment=study[f"assignment_{coder}"], status=AssignmentStatus.DONE
+        )
+    return study
+
+
+def page(client, user, project):
+    client.force_login(user)
+    return client.get(reverse("agreement", args=[project.pk]))
+
+
+def test_coders_of_a_blind_project_cannot_open_the_agreement_page(client, finished):
+    assert page(client, finished["coder_a"], finished["project"]).status_code == 404
+
+
+def test_coders_of_an_open_project_may_see_agreement(client, finished):
+    finished["project"].blind = False
+    finished["project"].save()
+    assert page(client, finished["coder_a"], finished["project"]).status_code == 200
+
+
+def test_reviewer_sees_results_pseudonymous_pairs_and_a_methods_sentence(client, finished):
+    run = service.agreement_request(
+        project=finished["project"], run_settings=service.RunSettings(n_bootstrap=50), enqueue=False
+    )
+    service.agreement_execute(run_id=run.pk)
+    response = page(client, finished["reviewer"], finished["project"])
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Agreement was assessed on 1 article coded independently by 2 coders" in html
+    assert "Coder A · Coder B" in html
+    assert "coder_a" not in html and "coder_b" not in html
+    assert 'hx-trigger="every 2s"' not in html
+
+
+def test_run_now_queues_one_run_and_the_panel_polls_until_it_ends(
+    client, finished, django_capture_on_commit_callbacks
+):
+    client.force_login(finished["manager"])
+    url = reverse("agreement-run", args=[finished["project"].pk])
+    with django_capture_on_commit_callbacks() as callbacks:
+        first = client.post(url, HTTP_HX_REQUEST="true")
+        client.post(url, HTTP_HX_REQUEST="true")
+    assert first.status_code == 200
+    assert AgreementRun.objects.count() == 1
+    assert len(callbacks) == 1
+    html = first.content.decode()
+    assert 'hx-trigger="every 2s"' in html and "<html" not in html
+    assert first["Vary"] and "HX-Request" in first["Vary"]
+    run = AgreementRun.objects.get()
+    service.agreement_execute(run_id=run.pk)
+    client.force_login(finished["manager"])
+    done = client.get(reverse("agreement", args=[finished["project"].pk]), HTTP_HX_REQUEST="true")
+    assert 'hx-trigger="every 2s"' not in done.content.decode()
+    assert "Results of run" in done.content.decode()
+
+
+def test_rerun_of_another_projects_run_is_not_found(client, finished, make_project):
+    other = make_project("Other")
+    run = AgreementRun.objects.create(project=other, fingerprint="x")
+    client.force_login(finished["manager"])
+    url = reverse("agreement-rerun", args=[finished["project"].pk, run.pk])
+    assert client.post(url).status_code == 404

@@ -1,0 +1,41 @@
+"""An agreement run requested through the web service is computed by a real worker process
+(embedded broker, or Redis in CI), on its own queue, exactly as in production."""
+
+from __future__ import annotations
+
+import pytest
+
+from annotations import services
+from annotations.models import AgreementRun, AssignmentStatus, RunStatus
+from annotations.services import agreement as service
+
+from .worker import wait_for, worker_process
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_process_computes_a_requested_run(study):
+    text = study["document"].text
+    for coder in ("a", "b"):
+        start = text.index("Officials said")
+        services.span_create(
+            assignment=study[f"assignment_{coder}"],
+            code_id=study["codes"]["Sourcing"].pk,
+            start=start,
+            end=start + len("Officials said"),
+            quote="Officials said",
+        )
+        services.assignment_set_status(
+            assignment=study[f"assignment_{coder}"], status=AssignmentStatus.DONE
+        )
+    with worker_process(queues=["agreement"]) as (process, _):
+        run = service.agreement_request(
+            project=study["project"], run_settings=service.RunSettings(n_bootstrap=100)
+        )
+        done = wait_for(
+            lambda: AgreementRun.objects.filter(pk=run.pk, status=RunStatus.DONE).first(),
+            process=process,
+            timeout=60,
+        )
+    assert done.results["per_code"]["Sourcing"]["alpha_u"] == pytest.approx(1.0)
+    assert done.attempts == 1

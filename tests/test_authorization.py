@@ -1,0 +1,152 @@
+"""Every URL of the project, requested as every kind of user, against objects of others.
+
+Expected: anonymous users are sent to the login page; a user who may not see an object gets
+404 (never 403, which would confirm the object exists); a user whose role allows the request
+succeeds. A URL pattern without an entry in MATRIX fails ``test_every_url_has_an_entry``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from annotations import services
+from annotations.models import AgreementRun, Role
+
+ROLES = ("anonymous", "outsider", "coder_a", "coder_b", "reviewer", "manager")
+USERS = frozenset(ROLES) - {"anonymous"}
+MEMBERS = USERS - {"outsider"}
+REVIEWERS = frozenset({"reviewer", "manager"})
+MANAGERS = frozenset({"manager"})
+CODERS_ASSIGNED = frozenset({"coder_a", "coder_b"})
+CODER_A = frozenset({"coder_a"})
+
+# Django's own pages: not ours to authorise (the admin checks is_staff itself).
+EXEMPT_NAMESPACES = {"admin"}
+EXEMPT_NAMES = {"login", "logout"}
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    allowed: frozenset[str]
+    kwargs: Callable[[dict], dict] = lambda w: {}
+    data: Callable[[dict], dict] = lambda w: {}
+    query: Callable[[dict], str] = lambda w: ""
+    extra: dict = field(default_factory=dict)
+
+
+def project_kw(w):
+    return {"project_id": w["project"].pk}
+
+
+def document_kw(w):
+    return {"document_id": w["document"].pk}
+
+
+def span_kw(w):
+    return {"span_id": w["span_a"].pk}
+
+
+def new_span_data(w):
+    text = w["document"].text
+    start = text.index("Critics")
+    return {"start": start, "end": start + 7, "quote": "Critics", "code": w["code"].pk}
+
+
+MATRIX: dict[str, Route] = {
+    # Landing pages: any logged-in user; they list only the user's own work.
+    "home": Route("GET", USERS),
+    "next-document": Route("GET", USERS),
+    "project": Route("GET", MEMBERS, project_kw),
+    "code-styles": Route("GET", MEMBERS, project_kw),
+    # Coding: only coders assigned to the document, only on their own spans.
+    "annotate": Route("GET", CODERS_ASSIGNED, document_kw),
+    "span-create": Route("POST", CODERS_ASSIGNED, document_kw, new_span_data),
+    "inspect": Route("GET", CODERS_ASSIGNED, document_kw, query=lambda w: "?at=1"),
+    "assignment-status": Route(
+        "POST", CODERS_ASSIGNED, document_kw, lambda w: {"status": "in_progress"}
+    ),
+    "span-update": Route(
+        "POST", CODER_A, span_kw, lambda w: {"version": w["span_a"].version, "note": "n"}
+    ),
+    "span-delete": Route("POST", CODER_A, span_kw, lambda w: {"version": w["span_a"].version}),
+    "span-restore": Route("POST", CODER_A, span_kw, lambda w: {"version": w["span_a"].version}),
+    # Agreement: reviewers and managers (coders only in open projects; this one is blind).
+    "agreement": Route("GET", REVIEWERS, project_kw),
+    "agreement-run": Route("POST", REVIEWERS, project_kw),
+    "agreement-rerun": Route(
+        "POST", REVIEWERS, lambda w: {"project_id": w["project"].pk, "run_id": w["run"].pk}
+    ),
+}
+
+
+def url_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns, namespace=None):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace in EXEMPT_NAMESPACES:
+                    continue
+                walk(pattern.url_patterns, pattern.namespace or namespace)
+            elif isinstance(pattern, URLPattern):
+                assert pattern.name, f"URL pattern {pattern.pattern} has no name"
+                if pattern.name not in EXEMPT_NAMES:
+                    names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+
+    walk(get_resolver().url_patterns)
+    return names
+
+
+def test_every_url_has_an_entry_in_the_matrix():
+    missing = url_names() - MATRIX.keys()
+    stale = MATRIX.keys() - url_names()
+    assert not missing, f"URLs without an authorization entry: {sorted(missing)}"
+    assert not stale, f"Matrix entries for URLs that no longer exist: {sorted(stale)}"
+
+
+@pytest.fixture
+def world(study, make_user):
+    """The study fixture plus an outsider, a span of coder A and an agreement run."""
+    text = study["document"].text
+    code = study["codes"]["Sourcing"]
+    span_a = services.span_create(
+        assignment=study["assignment_a"],
+        code_id=code.pk,
+        start=0,
+        end=len("Officials"),
+        quote=text[: len("Officials")],
+    )
+    run = AgreementRun.objects.create(project=study["project"], fingerprint="f" * 64)
+    return {**study, "outsider": make_user("outsider"), "span_a": span_a, "code": code, "run": run}
+
+
+CASES = [(name, role) for name in sorted(MATRIX) for role in ROLES]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "role"), CASES)
+def test_each_role_gets_exactly_what_it_may(client, world, name, role):
+    route = MATRIX[name]
+    url = reverse(name, kwargs=route.kwargs(world)) + route.query(world)
+    if role != "anonymous":
+        client.force_login(world[role])
+    send = client.get if route.method == "GET" else client.post
+    response = send(url, route.data(world)) if route.method == "POST" else send(url)
+    if role == "anonymous":
+        assert response.status_code == 302, response.status_code
+        assert response["Location"].startswith(reverse("login"))
+    elif role in route.allowed:
+        assert response.status_code < 400, (response.status_code, response.content[:300])
+        if response.status_code == 302:
+            assert not response["Location"].startswith(reverse("login"))
+    else:
+        assert response.status_code == 404, (response.status_code, response.content[:300])
+
+
+def test_role_names_match_the_model():
+    assert {Role.CODER, Role.REVIEWER, Role.MANAGER} == set(Role.values)
