@@ -11,10 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from annotations import services
-from annotations.models import AgreementRun, Role
+from annotations.services import studies
+from annotations.models import AgreementRun, Membership, Role
 
 ROLES = ("anonymous", "outsider", "coder_a", "coder_b", "reviewer", "manager")
 USERS = frozenset(ROLES) - {"anonymous"}
@@ -26,7 +28,8 @@ CODER_A = frozenset({"coder_a"})
 
 # Django's own pages: not ours to authorise (the admin checks is_staff itself).
 EXEMPT_NAMESPACES = {"admin"}
-EXEMPT_NAMES = {"login", "logout"}
+# Password-set links work without logging in: the signed token is the credential.
+EXEMPT_NAMES = {"login", "logout", "password_reset_confirm", "password_reset_complete"}
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,15 @@ def document_kw(w):
 
 def span_kw(w):
     return {"span_id": w["span_a"].pk}
+
+
+def code_kw(w):
+    # "Loaded language" is unused, so deleting it is allowed (a used code gives 422).
+    return {"project_id": w["project"].pk, "code_id": w["codes"]["Loaded language"].pk}
+
+
+def membership_kw(w):
+    return {"project_id": w["project"].pk, "membership_id": w["membership_b"].pk}
 
 
 def new_span_data(w):
@@ -80,6 +92,50 @@ MATRIX: dict[str, Route] = {
     "agreement-run": Route("POST", REVIEWERS, project_kw),
     "agreement-rerun": Route(
         "POST", REVIEWERS, lambda w: {"project_id": w["project"].pk, "run_id": w["run"].pk}
+    ),
+    # Study management: the project's managers only.
+    "manage-projects": Route("GET", USERS),
+    "manage-project-create": Route("POST", USERS, data=lambda w: {"name": "New project"}),
+    "manage-dashboard": Route("GET", MANAGERS, project_kw),
+    "manage-settings": Route("GET", MANAGERS, project_kw),
+    "manage-documents": Route("GET", MANAGERS, project_kw),
+    "manage-upload": Route(
+        "POST",
+        MANAGERS,
+        project_kw,
+        lambda w: {"files": SimpleUploadedFile("a.txt", b"New text.")},
+    ),
+    "manage-codebook": Route("GET", MANAGERS, project_kw),
+    "manage-code-add": Route("POST", MANAGERS, project_kw, lambda w: {"name": "New code"}),
+    "manage-code-update": Route(
+        "POST", MANAGERS, code_kw, lambda w: {"name": "Loaded", "colour": "#123456"}
+    ),
+    "manage-code-move": Route("POST", MANAGERS, code_kw, lambda w: {"direction": "up"}),
+    "manage-code-retire": Route("POST", MANAGERS, code_kw),
+    "manage-code-delete": Route("POST", MANAGERS, code_kw),
+    "manage-people": Route("GET", MANAGERS, project_kw),
+    "manage-member-add": Route(
+        "POST", MANAGERS, project_kw, lambda w: {"username": "newcomer", "role": "coder"}
+    ),
+    "manage-member-role": Route("POST", MANAGERS, membership_kw, lambda w: {"role": "reviewer"}),
+    "manage-member-remove": Route("POST", MANAGERS, membership_kw),
+    "manage-member-link": Route(
+        "POST",
+        MANAGERS,
+        lambda w: {"project_id": w["project"].pk, "membership_id": w["invited"].pk},
+    ),
+    "manage-assignments": Route("GET", MANAGERS, project_kw),
+    "manage-assignments-bulk": Route("POST", MANAGERS, project_kw, lambda w: {"mode": "every"}),
+    "manage-assignment-add": Route(
+        "POST",
+        MANAGERS,
+        project_kw,
+        lambda w: {"document": w["document"].pk, "coder": w["reviewer"].pk},
+    ),
+    "manage-assignment-remove": Route(
+        "POST",
+        MANAGERS,
+        lambda w: {"project_id": w["project"].pk, "assignment_id": w["assignment_b"].pk},
     ),
 }
 
@@ -122,7 +178,18 @@ def world(study, make_user):
         quote=text[: len("Officials")],
     )
     run = AgreementRun.objects.create(project=study["project"], fingerprint="f" * 64)
-    return {**study, "outsider": make_user("outsider"), "span_a": span_a, "code": code, "run": run}
+    invited = studies.member_add(
+        project=study["project"], username="invited", role=Role.CODER, actor=None
+    ).membership
+    return {
+        **study,
+        "outsider": make_user("outsider"),
+        "span_a": span_a,
+        "code": code,
+        "run": run,
+        "invited": invited,
+        "membership_b": Membership.objects.get(project=study["project"], user=study["coder_b"]),
+    }
 
 
 CASES = [(name, role) for name in sorted(MATRIX) for role in ROLES]
