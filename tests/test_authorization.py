@@ -15,8 +15,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from annotations import services
-from annotations.services import studies
 from annotations.models import AgreementRun, Membership, Role
+from annotations.services import studies
 
 ROLES = ("anonymous", "outsider", "coder_a", "coder_b", "reviewer", "manager")
 USERS = frozenset(ROLES) - {"anonymous"}
