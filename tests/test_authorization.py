@@ -93,6 +93,11 @@ MATRIX: dict[str, Route] = {
     "agreement-rerun": Route(
         "POST", REVIEWERS, lambda w: {"project_id": w["project"].pk, "run_id": w["run"].pk}
     ),
+    # Export: every member; what a coder's download holds is tested in test_export_views.
+    "export": Route("GET", MEMBERS, project_kw),
+    "export-spans-csv": Route("GET", MEMBERS, project_kw),
+    "export-spans-jsonl": Route("GET", MEMBERS, project_kw),
+    "export-bundle": Route("GET", MEMBERS, project_kw),
     # Study management: the project's managers only.
     "manage-projects": Route("GET", USERS),
     "manage-project-create": Route("POST", USERS, data=lambda w: {"name": "New project"}),

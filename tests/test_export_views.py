@@ -1,0 +1,161 @@
+"""Download pages: who gets what, pseudonyms, streaming, and refused filters."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+
+import pytest
+from django.urls import reverse
+
+from annotations import services
+
+DOWNLOADS = ("export-spans-csv", "export-spans-jsonl", "export-bundle")
+
+
+@pytest.fixture
+def tagged(study):
+    codes = study["codes"]
+    text = study["document"].text
+    for assignment, needle, code in (
+        (study["assignment_a"], "Officials said", "Sourcing"),
+        (study["assignment_b"], "sham", "Loaded language"),
+    ):
+        start = text.index(needle)
+        services.span_create(
+            assignment=assignment,
+            code_id=codes[code].pk,
+            start=start,
+            end=start + len(needle),
+            quote=needle,
+        )
+    return study
+
+
+def download(client, user, name, project, **query):
+    client.force_login(user)
+    return client.get(reverse(name, args=[project.pk]), query)
+
+
+def csv_rows(response) -> list[dict[str, str]]:
+    assert response.streaming
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+@pytest.mark.parametrize("name", ["export", *DOWNLOADS])
+def test_non_members_get_404_and_anonymous_users_the_login_page(client, tagged, make_user, name):
+    url = reverse(name, args=[tagged["project"].pk])
+    assert client.get(url).status_code == 302
+    client.force_login(make_user("outsider"))
+    assert client.get(url).status_code == 404
+
+
+def test_the_form_offers_layers_codes_and_names_to_a_manager(client, tagged):
+    response = download(client, tagged["manager"], "export", tagged["project"])
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'value="gold"' in page
+    assert "Only coder_a" in page
+    assert 'name="names"' in page
+    assert reverse("export-bundle", args=[tagged["project"].pk]) in page
+
+
+def test_the_form_offers_a_reviewer_pseudonyms_and_a_coder_only_their_own_spans(client, tagged):
+    page = download(client, tagged["reviewer"], "export", tagged["project"]).content.decode()
+    assert "Only Coder A" in page
+    assert "coder_a" not in page
+    assert 'name="names"' not in page
+    page = download(client, tagged["coder_a"], "export", tagged["project"]).content.decode()
+    assert 'name="layer"' not in page
+    assert "your own spans" in page
+
+
+def test_a_coder_downloads_only_their_own_spans_whatever_the_query(client, tagged):
+    project = tagged["project"]
+    for layer in ("coders", "all", "gold", f"u{tagged['coder_b'].pk}"):
+        response = download(
+            client, tagged["coder_a"], "export-spans-csv", project, layer=layer, names="on"
+        )
+        assert [(r["coder"], r["quote"]) for r in csv_rows(response)] == [
+            ("Coder A", "Officials said")
+        ]
+
+
+def test_reviewers_see_everyone_under_pseudonyms_even_when_asking_for_names(client, tagged):
+    response = download(
+        client, tagged["reviewer"], "export-spans-csv", tagged["project"], names="on"
+    )
+    rows = csv_rows(response)
+    assert {(r["coder"], r["quote"]) for r in rows} == {
+        ("Coder A", "Officials said"),
+        ("Coder B", "sham"),
+    }
+
+
+def test_a_manager_may_export_with_names(client, tagged):
+    project = tagged["project"]
+    rows = csv_rows(download(client, tagged["manager"], "export-spans-csv", project))
+    assert {r["coder"] for r in rows} == {"Coder A", "Coder B"}
+    rows = csv_rows(download(client, tagged["manager"], "export-spans-csv", project, names="on"))
+    assert {r["coder"] for r in rows} == {"coder_a", "coder_b"}
+
+
+def test_spans_csv_streams_as_an_attachment_header_first(client, tagged):
+    response = download(
+        client, tagged["manager"], "export-spans-csv", tagged["project"], flavour="excel"
+    )
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="study-spans-excel.csv"'
+    first = next(iter(response.streaming_content))
+    assert first.startswith("\ufeffproject,document_id,".encode())
+
+
+def test_unknown_filters_are_refused_with_the_form_and_422(client, tagged, make_project):
+    stranger = make_project("Other").codebook.codes.first()
+    project = tagged["project"]
+    response = download(client, tagged["manager"], "export-spans-csv", project, code=stranger.pk)
+    assert response.status_code == 422
+    assert "Unknown code." in response.content.decode()
+    response = download(client, tagged["manager"], "export-bundle", project, flavour="pdf")
+    assert response.status_code == 422
+    response = download(client, tagged["manager"], "export-spans-csv", project, layer="u999999")
+    assert response.status_code == 422
+
+
+def test_the_bundle_download_is_a_zip_of_every_file(client, tagged):
+    response = download(client, tagged["manager"], "export-bundle", tagged["project"])
+    assert response["Content-Type"] == "application/zip"
+    data = b"".join(response.streaming_content)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        assert names[0] == "README.txt"
+        assert {"spans.csv", "documents.csv", "codebook.csv", "agreement.csv", "audit.csv"} <= set(
+            names
+        )
+        assert "reliability_Sourcing.csv" in names
+        assert "coder_a" not in archive.read("audit.csv").decode()
+
+
+def test_a_coders_bundle_holds_only_their_own_audit_events(client, tagged):
+    response = download(client, tagged["coder_b"], "export-bundle", tagged["project"])
+    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
+        audit = list(csv.DictReader(io.StringIO(archive.read("audit.csv").decode(), newline="")))
+        spans = archive.read("spans.csv").decode()
+        matrix = archive.read("reliability_Sourcing.csv").decode().splitlines()[0]
+    assert audit == []  # the fixture's changes were made by services without an actor
+    assert ",Coder A," not in spans and ",Coder B," in spans
+    assert matrix == "document_id,unit_start,unit_end,Coder B"
+
+
+def test_jsonl_download_is_doccano_lines(client, tagged):
+    response = download(client, tagged["manager"], "export-spans-jsonl", tagged["project"])
+    lines = [json.loads(line) for line in b"".join(response.streaming_content).splitlines()]
+    assert [line["coder"] for line in lines] == ["Coder A", "Coder B"]
+    text = tagged["document"].text
+    assert [[text[s:e] for s, e, _ in line["label"]] for line in lines] == [
+        ["Officials said"],
+        ["sham"],
+    ]
