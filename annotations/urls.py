@@ -4,7 +4,7 @@ Every pattern here is enumerated by the authorization matrix test: a new URL wit
 entry there makes that test fail.
 """
 
-from .views import agreement, coding, export, manage, review, work
+from .views import agreement, audit, coding, export, manage, review, work
 
 urlpatterns = [
     *work.urlpatterns,
@@ -13,4 +13,5 @@ urlpatterns = [
     *agreement.urlpatterns,
     *review.urlpatterns,
     *export.urlpatterns,
+    *audit.urlpatterns,
 ]

@@ -130,6 +130,7 @@ MATRIX: dict[str, Route] = {
         lambda w: {"project_id": w["project"].pk, "membership_id": w["invited"].pk},
     ),
     "manage-assignments": Route("GET", MANAGERS, project_kw),
+    "manage-audit": Route("GET", MANAGERS, project_kw),
     "manage-assignments-bulk": Route("POST", MANAGERS, project_kw, lambda w: {"mode": "every"}),
     "manage-assignment-add": Route(
         "POST",

@@ -1,0 +1,39 @@
+"""Refuse request parameters containing NUL before they reach a view.
+
+PostgreSQL cannot store NUL in text and raises an error mid-transaction, while SQLite
+stores it silently: without this, a note or a project name with NUL in it would pass the
+tests on SQLite and fail in production with a server error.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpResponseBadRequest
+
+
+def _has_nul(querydict) -> bool:
+    return any(
+        "\x00" in key or any("\x00" in v for v in values) for key, values in querydict.lists()
+    )
+
+
+class RejectNulMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or _has_nul(request.GET):
+            return HttpResponseBadRequest(
+                "The request contains a NUL character, which cannot be stored.",
+                content_type="text/plain; charset=utf-8",
+            )
+        if request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            files = [f.name for f in request.FILES.values()] if request.FILES else []
+            if _has_nul(request.POST) or any("\x00" in (name or "") for name in files):
+                return HttpResponseBadRequest(
+                    "The request contains a NUL character, which cannot be stored.",
+                    content_type="text/plain; charset=utf-8",
+                )
+        return self.get_response(request)
