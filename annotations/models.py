@@ -405,3 +405,27 @@ class AgreementRun(models.Model):
 
     def __str__(self) -> str:
         return f"agreement run {self.pk} of {self.project} ({self.status})"
+
+
+class Pseudonym(models.Model):
+    """A person's fixed letter in one project ("Coder A"), given when they first join.
+
+    Rows are never deleted, so removing a member never renumbers the others, and every
+    page, export and agreement run names the same person with the same letter.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="pseudonyms")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pseudonyms"
+    )
+    number = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["project_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="pseudonym_unique_user"),
+            models.UniqueConstraint(fields=["project", "number"], name="pseudonym_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} is number {self.number} in {self.project}"

@@ -8,15 +8,16 @@ succeeds. A URL pattern without an entry in MATRIX fails ``test_every_url_has_an
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from annotations import selectors_review as review_selectors
 from annotations import services
-from annotations.models import AgreementRun, Membership, Role
-from annotations.services import studies
+from annotations.models import AgreementRun, AssignmentStatus, Membership, Role
+from annotations.services import review, studies
 
 ROLES = ("anonymous", "outsider", "coder_a", "coder_b", "reviewer", "manager")
 USERS = frozenset(ROLES) - {"anonymous"}
@@ -39,7 +40,8 @@ class Route:
     kwargs: Callable[[dict], dict] = lambda w: {}
     data: Callable[[dict], dict] = lambda w: {}
     query: Callable[[dict], str] = lambda w: ""
-    extra: dict = field(default_factory=dict)
+    # Brings the world into the state the request needs (e.g. a settled review).
+    prepare: Callable[[dict], None] = lambda w: None
 
 
 def project_kw(w):
@@ -61,6 +63,39 @@ def code_kw(w):
 
 def membership_kw(w):
     return {"project_id": w["project"].pk, "membership_id": w["membership_b"].pk}
+
+
+def open_item_key(w) -> str:
+    alignment = review_selectors.document_alignment(w["document"])
+    return next(review_selectors.item_key(i) for i in alignment.items if i.kind != "agreed")
+
+
+def both_done(w):
+    for key in ("assignment_a", "assignment_b"):
+        services.assignment_set_status(assignment=w[key], status=AssignmentStatus.DONE)
+
+
+def settled(w):
+    both_done(w)
+    decision = review.gold_settle(
+        document=w["document"],
+        item_key=open_item_key(w),
+        action=review.Action.ACCEPT,
+        coder=w["coder_a"].pk,
+        actor=w["reviewer"],
+    )
+    w["gold"] = decision.gold_span
+
+
+def finished(w):
+    settled(w)
+    review.review_finish(document=w["document"], actor=w["reviewer"])
+
+
+def finished_with_feedback(w):
+    finished(w)
+    w["project"].feedback_to_coders = True
+    w["project"].save()
 
 
 def new_span_data(w):
@@ -92,6 +127,28 @@ MATRIX: dict[str, Route] = {
     "agreement-run": Route("POST", REVIEWERS, project_kw),
     "agreement-rerun": Route(
         "POST", REVIEWERS, lambda w: {"project_id": w["project"].pk, "run_id": w["run"].pk}
+    ),
+    # Review: reviewers and managers; feedback only for the document's own coders.
+    "review-queue": Route("GET", REVIEWERS, project_kw),
+    "review-next": Route("GET", REVIEWERS, project_kw),
+    "review": Route("GET", REVIEWERS, document_kw, prepare=both_done),
+    "review-settle": Route(
+        "POST",
+        REVIEWERS,
+        document_kw,
+        lambda w: {"item_key": open_item_key(w), "choice": "reject", "rationale": "no"},
+        prepare=both_done,
+    ),
+    "review-accept-agreed": Route("POST", REVIEWERS, document_kw, prepare=both_done),
+    "review-finish": Route("POST", REVIEWERS, document_kw, prepare=settled),
+    "review-reopen": Route("POST", REVIEWERS, document_kw, prepare=finished),
+    "review-feedback": Route("GET", CODERS_ASSIGNED, document_kw, prepare=finished_with_feedback),
+    "gold-edit": Route(
+        "POST",
+        REVIEWERS,
+        lambda w: {"gold_id": w["gold"].pk},
+        lambda w: {"version": w["gold"].version, "adjust": "end-later"},
+        prepare=settled,
     ),
     # Export: every member; what a coder's download holds is tested in test_export_views.
     "export": Route("GET", MEMBERS, project_kw),
@@ -205,6 +262,7 @@ CASES = [(name, role) for name in sorted(MATRIX) for role in ROLES]
 @pytest.mark.parametrize(("name", "role"), CASES)
 def test_each_role_gets_exactly_what_it_may(client, world, name, role):
     route = MATRIX[name]
+    route.prepare(world)
     url = reverse(name, kwargs=route.kwargs(world)) + route.query(world)
     if role != "anonymous":
         client.force_login(world[role])

@@ -244,17 +244,6 @@ def test_coders_export_only_their_own_spans_whatever_they_ask(corpus):
     assert exports.restrict_to_member(asked, manager).names is True
 
 
-def test_letters_continue_past_z():
-    assert [exports._letters(i) for i in (0, 25, 26, 27, 701, 702)] == [
-        "A",
-        "Z",
-        "AA",
-        "AB",
-        "ZZ",
-        "AAA",
-    ]
-
-
 # --- doccano JSONL --------------------------------------------------------------------------
 
 

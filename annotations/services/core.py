@@ -25,6 +25,7 @@ from ..models import (
     Document,
     Membership,
     Project,
+    Pseudonym,
     Role,
     Span,
 )
@@ -75,6 +76,17 @@ def audit_record(
 # --- Projects, codebooks, members ----------------------------------------------
 
 
+def pseudonym_ensure(*, project_id: int, user_id: int) -> Pseudonym:
+    """Give a coder their fixed number in a project when they join as coder or are assigned."""
+    existing = Pseudonym.objects.filter(project_id=project_id, user_id=user_id).first()
+    if existing is not None:
+        return existing
+    # Lock the project row so two people joining at once cannot take the same number.
+    Project.objects.select_for_update().filter(pk=project_id).first()
+    taken = Pseudonym.objects.filter(project_id=project_id).count()
+    return Pseudonym.objects.create(project_id=project_id, user_id=user_id, number=taken)
+
+
 @transaction.atomic
 def project_create(*, name: str, description: str = "", blind: bool = True, actor=None) -> Project:
     name = name.strip()
@@ -97,6 +109,8 @@ def membership_set(*, project: Project, user, role: str, actor=None) -> Membersh
     member, created = Membership.objects.get_or_create(
         project=project, user=user, defaults={"role": role}
     )
+    if role == Role.CODER:
+        pseudonym_ensure(project_id=project.pk, user_id=user.pk)
     before = None if created else {"role": member.role}
     if not created and member.role != role:
         member.role = role
@@ -245,6 +259,7 @@ def assignment_create(*, document: Document, coder, actor=None) -> Assignment:
     if not Membership.objects.filter(project=document.project_id, user=coder).exists():
         raise ServiceError(f"{coder.username} is not a member of this project.")
     assignment, created = Assignment.objects.get_or_create(document=document, coder=coder)
+    pseudonym_ensure(project_id=document.project_id, user_id=coder.pk)
     if created:
         audit_record(
             actor=actor,

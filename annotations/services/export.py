@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from .. import pseudonyms
 from ..domain import export as shape
 from ..domain import textio, units
 from ..models import (
@@ -148,48 +149,9 @@ def restrict_to_member(spec: ExportSpec, member: Membership) -> ExportSpec:
 # --- Who is called what ---------------------------------------------------------------------
 
 
-def _letters(index: int) -> str:
-    """0 → A, 25 → Z, 26 → AA: spreadsheet column letters, so any number of coders fits."""
-    name = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        name = chr(ord("A") + rest) + name
-    return name
-
-
 def coder_labels(project: Project, *, names: bool) -> dict[int, str]:
-    """User id → the name shown in exports, for every member and every assigned coder.
-
-    Pseudonyms follow membership order (stable while members stay): "Coder A", "Coder B"
-    for everyone with an assignment or the coder role; other members are "Reviewer A",
-    "Manager A". Coders who left the project keep their letter after the members.
-    """
-    members = list(
-        Membership.objects.filter(project=project)
-        .order_by("pk")
-        .values_list("user_id", "user__username", "role")
-    )
-    assigned = dict(
-        Assignment.objects.filter(document__project=project)
-        .order_by("coder_id")
-        .values_list("coder_id", "coder__username")
-        .distinct()
-    )
-    people = [(uid, username, role) for uid, username, role in members]
-    member_ids = {uid for uid, _, _ in members}
-    people += [
-        (uid, assigned[uid], Role.CODER) for uid in sorted(assigned) if uid not in member_ids
-    ]
-    if names:
-        return {uid: username for uid, username, _ in people}
-    counters: dict[str, int] = defaultdict(int)
-    labels = {}
-    for uid, _, role in people:
-        kind = "Coder" if uid in assigned or role == Role.CODER else str(Role(role).label)
-        labels[uid] = f"{kind} {_letters(counters[kind])}"
-        counters[kind] += 1
-    return labels
+    """User id → the name shown in exports: the project's pseudonyms unless names are asked."""
+    return pseudonyms.coder_labels(project, with_names=names)
 
 
 def layer_description(spec: ExportSpec, labels: dict[int, str]) -> str:
