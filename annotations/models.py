@@ -40,6 +40,9 @@ class Project(models.Model):
     agreement_unit = models.CharField(
         max_length=10, choices=UnitKind.choices, default=UnitKind.TOKEN
     )
+    coders_may_export = models.BooleanField(
+        default=True, help_text="Coders may download their own spans (never anyone else's)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -159,3 +159,27 @@ def test_jsonl_download_is_doccano_lines(client, tagged):
         ["Officials said"],
         ["sham"],
     ]
+
+
+def test_a_project_can_keep_exports_from_its_coders(client, study):
+    project = study["project"]
+    project.coders_may_export = False
+    project.save()
+    url = reverse("export-spans-csv", args=[project.pk])
+    client.force_login(study["coder_a"])
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("export", args=[project.pk])).status_code == 404
+    client.force_login(study["reviewer"])
+    assert client.get(url).status_code == 200
+
+
+def test_managers_switch_coder_exports_off_in_the_settings(client, study):
+    project = study["project"]
+    client.force_login(study["manager"])
+    response = client.post(
+        reverse("manage-settings", args=[project.pk]),
+        {"name": project.name, "blind": "on", "agreement_unit": "token"},
+    )
+    assert response.status_code in (200, 302)
+    project.refresh_from_db()
+    assert project.coders_may_export is False

@@ -69,11 +69,16 @@ def study_create(
     blind: bool = True,
     feedback_to_coders: bool = False,
     agreement_unit: str = UnitKind.TOKEN,
+    coders_may_export: bool = True,
     actor,
 ) -> Project:
     """A new project whose creator becomes its manager."""
     project = project_create(name=name, description=description, blind=blind, actor=actor)
-    if feedback_to_coders or agreement_unit != project.agreement_unit:
+    if (
+        feedback_to_coders
+        or agreement_unit != project.agreement_unit
+        or coders_may_export != project.coders_may_export
+    ):
         project_update(
             project=project,
             name=project.name,
@@ -81,12 +86,20 @@ def study_create(
             blind=project.blind,
             feedback_to_coders=feedback_to_coders,
             agreement_unit=agreement_unit,
+            coders_may_export=coders_may_export,
             actor=actor,
         )
     return project
 
 
-PROJECT_FIELDS = ("name", "description", "blind", "feedback_to_coders", "agreement_unit")
+PROJECT_FIELDS = (
+    "name",
+    "description",
+    "blind",
+    "feedback_to_coders",
+    "agreement_unit",
+    "coders_may_export",
+)
 
 
 @transaction.atomic
@@ -98,6 +111,7 @@ def project_update(
     blind: bool,
     feedback_to_coders: bool,
     agreement_unit: str,
+    coders_may_export: bool | None = None,
     actor,
 ) -> Project:
     name = name.strip()
@@ -113,6 +127,8 @@ def project_update(
     project.blind = bool(blind)
     project.feedback_to_coders = bool(feedback_to_coders)
     project.agreement_unit = agreement_unit
+    if coders_may_export is not None:
+        project.coders_may_export = bool(coders_may_export)
     after = {f: getattr(project, f) for f in PROJECT_FIELDS}
     if after != before:
         project.save(update_fields=list(PROJECT_FIELDS))

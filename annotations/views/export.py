@@ -8,7 +8,7 @@ the query string asks (see services.export.restrict_to_member); non-members get 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.text import slugify
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from ..domain.export import CsvFlavour
 from ..models import Code, Role
-from ..permissions import access_project
+from ..permissions import NOT_FOUND, access_project
 from ..services import ServiceError
 from ..services import export as exports
 
@@ -68,15 +68,23 @@ def _form(request, project, member, *, error: str = "", status: int = 200):
     return TemplateResponse(request, TEMPLATE, context, status=status)
 
 
+def access_export(user, project_id: int):
+    """Every member, except coders of a project that keeps exports to reviewers and managers."""
+    project, member = access_project(user, project_id)
+    if member.role == Role.CODER and not project.coders_may_export:
+        raise Http404(NOT_FOUND)
+    return project, member
+
+
 @login_required
 @require_GET
 def export_form(request, project_id: int):
-    project, member = access_project(request.user, project_id)
+    project, member = access_export(request.user, project_id)
     return _form(request, project, member)
 
 
 def _download(request, project_id: int, build):
-    project, member = access_project(request.user, project_id)
+    project, member = access_export(request.user, project_id)
     try:
         spec = _spec_from_query(request, project, member)
     except ServiceError as error:

@@ -67,7 +67,7 @@ def _projects_page(request, *, error: str = "", form=None, status: int = 200):
         "projects": selectors.managed_projects(request.user),
         "units": UnitKind.choices,
         "error": error,
-        "form": form or {"blind": "on"},
+        "form": form or {"blind": "on", "coders_may_export": "on"},
     }
     return _render(request, "projects.html", context, status=status)
 
@@ -89,6 +89,7 @@ def project_create(request):
             blind=_checked(request, "blind"),
             feedback_to_coders=_checked(request, "feedback_to_coders"),
             agreement_unit=request.POST.get("agreement_unit", UnitKind.TOKEN),
+            coders_may_export=_checked(request, "coders_may_export"),
             actor=request.user,
         )
     except services.ServiceError as error:
@@ -111,6 +112,7 @@ def project_settings(request, project_id: int):
                 blind=_checked(request, "blind"),
                 feedback_to_coders=_checked(request, "feedback_to_coders"),
                 agreement_unit=request.POST.get("agreement_unit", ""),
+                coders_may_export=_checked(request, "coders_may_export"),
                 actor=request.user,
             )
         except services.ServiceError as err:
