@@ -10,7 +10,8 @@ from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 
 from annotations import services
-from annotations.models import Role
+from annotations.models import AgreementRun, Membership, Role
+from annotations.services import studies
 
 _names = itertools.count(1)
 
@@ -116,4 +117,31 @@ def study(make_user, make_project, add_document, member):
         "assignment_a": assignment_a,
         "assignment_b": assignment_b,
         "codes": codes,
+    }
+
+
+@pytest.fixture
+def world(study, make_user):
+    """The study fixture plus an outsider, a span of coder A and an agreement run."""
+    text = study["document"].text
+    code = study["codes"]["Sourcing"]
+    span_a = services.span_create(
+        assignment=study["assignment_a"],
+        code_id=code.pk,
+        start=0,
+        end=len("Officials"),
+        quote=text[: len("Officials")],
+    )
+    run = AgreementRun.objects.create(project=study["project"], fingerprint="f" * 64)
+    invited = studies.member_add(
+        project=study["project"], username="invited", role=Role.CODER, actor=None
+    ).membership
+    return {
+        **study,
+        "outsider": make_user("outsider"),
+        "span_a": span_a,
+        "code": code,
+        "run": run,
+        "invited": invited,
+        "membership_b": Membership.objects.get(project=study["project"], user=study["coder_b"]),
     }

@@ -16,8 +16,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from annotations import selectors_review as review_selectors
 from annotations import services
-from annotations.models import AgreementRun, AssignmentStatus, Membership, Role
-from annotations.services import review, studies
+from annotations.models import AssignmentStatus, Role
+from annotations.services import review
 
 ROLES = ("anonymous", "outsider", "coder_a", "coder_b", "reviewer", "manager")
 USERS = frozenset(ROLES) - {"anonymous"}
@@ -226,33 +226,6 @@ def test_every_url_has_an_entry_in_the_matrix():
     stale = MATRIX.keys() - url_names()
     assert not missing, f"URLs without an authorization entry: {sorted(missing)}"
     assert not stale, f"Matrix entries for URLs that no longer exist: {sorted(stale)}"
-
-
-@pytest.fixture
-def world(study, make_user):
-    """The study fixture plus an outsider, a span of coder A and an agreement run."""
-    text = study["document"].text
-    code = study["codes"]["Sourcing"]
-    span_a = services.span_create(
-        assignment=study["assignment_a"],
-        code_id=code.pk,
-        start=0,
-        end=len("Officials"),
-        quote=text[: len("Officials")],
-    )
-    run = AgreementRun.objects.create(project=study["project"], fingerprint="f" * 64)
-    invited = studies.member_add(
-        project=study["project"], username="invited", role=Role.CODER, actor=None
-    ).membership
-    return {
-        **study,
-        "outsider": make_user("outsider"),
-        "span_a": span_a,
-        "code": code,
-        "run": run,
-        "invited": invited,
-        "membership_b": Membership.objects.get(project=study["project"], user=study["coder_b"]),
-    }
 
 
 CASES = [(name, role) for name in sorted(MATRIX) for role in ROLES]
