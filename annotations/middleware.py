@@ -7,7 +7,7 @@ tests on SQLite and fail in production with a server error.
 
 from __future__ import annotations
 
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 
 
 def _has_nul(querydict) -> bool:
@@ -37,3 +37,32 @@ class RejectNulMiddleware:
                     content_type="text/plain; charset=utf-8",
                 )
         return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """Answer 503 with a message a person can act on when the database is down or read-only.
+
+    Every write runs in one transaction, so when the database fails mid-request nothing
+    was stored; saying so (and that trying again is safe) is better than a bare 500.
+    """
+
+    MESSAGE = (
+        "The database is not available at the moment, so nothing was saved. "
+        "Please try again in a few seconds."
+    )
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.db import InterfaceError, InternalError, OperationalError
+
+        read_only = isinstance(exception, InternalError) and "read-only" in str(exception)
+        if not isinstance(exception, OperationalError | InterfaceError) and not read_only:
+            return None
+        response = HttpResponse(self.MESSAGE, status=503, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = "5"
+        return response

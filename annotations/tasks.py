@@ -20,6 +20,7 @@ def worker_check(token: str) -> None:
 
 
 @shared_task(
+    bind=True,
     name="annotations.tasks.agreement_compute",
     ignore_result=True,
     autoretry_for=TRANSIENT,
@@ -29,10 +30,14 @@ def worker_check(token: str) -> None:
     soft_time_limit=600,
     time_limit=660,
 )
-def agreement_compute(run_id: int) -> None:
+def agreement_compute(self, run_id: int) -> None:
     from .services.agreement import agreement_execute
 
-    agreement_execute(run_id=run_id)
+    delivery = self.request.delivery_info or {}
+    # A retry after a transient error, or a redelivery after a worker died, finds the run
+    # marked running by an attempt that no longer exists.
+    taken_over = bool(delivery.get("redelivered")) or self.request.retries > 0
+    agreement_execute(run_id=run_id, redelivered=taken_over)
 
 
 @shared_task(name="annotations.tasks.agreement_auto", ignore_result=True, autoretry_for=TRANSIENT)

@@ -140,8 +140,9 @@ def agreement_request(
     """Queue a run, or return the identical one already queued, running or done."""
     run_settings = run_settings or RunSettings(unit=project.agreement_unit)
     with transaction.atomic():
-        # One request at a time per project decides whether a run exists already.
-        Project.objects.select_for_update().filter(pk=project.pk).first()
+        # One request at a time per project decides whether a run exists already. NO KEY:
+        # span writes insert audit rows referencing the project and must not wait for this.
+        Project.objects.select_for_update(no_key=True).filter(pk=project.pk).first()
         inputs = gather(project, run_settings)
         existing = (
             AgreementRun.objects.filter(
@@ -164,8 +165,13 @@ def agreement_request(
     return run
 
 
-def agreement_execute(*, run_id: int) -> AgreementRun:
-    """Compute one run. Safe to call twice for the same run: the second call does nothing."""
+def agreement_execute(*, run_id: int, redelivered: bool = False) -> AgreementRun:
+    """Compute one run. Safe to call twice for the same run: the second call does nothing.
+
+    ``redelivered`` says the broker handed this task out again because the worker that
+    had it died (Redis, after the visibility timeout): that run is marked running but
+    nobody is computing it, so this call takes it over.
+    """
     with transaction.atomic():
         run = AgreementRun.objects.select_for_update().filter(pk=run_id).first()
         if run is None:
@@ -174,6 +180,7 @@ def agreement_execute(*, run_id: int) -> AgreementRun:
             return run
         if (
             run.status == RunStatus.RUNNING
+            and not redelivered
             and run.started_at
             and timezone.now() - run.started_at < STALE_AFTER
         ):

@@ -1,0 +1,35 @@
+// When an htmx request fails (server error, database unavailable, network down), say so
+// where the person is looking, instead of silently doing nothing.
+(function () {
+  "use strict";
+
+  function show(message) {
+    let banner = document.getElementById("request-error");
+    if (!banner) {
+      banner = document.createElement("p");
+      banner.id = "request-error";
+      banner.className = "error request-error";
+      banner.setAttribute("role", "alert");
+      document.body.prepend(banner);
+    }
+    banner.textContent = message;
+    window.clearTimeout(show.timer);
+    show.timer = window.setTimeout(function () {
+      banner.remove();
+    }, 12000);
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    const xhr = event.detail.xhr;
+    const text = xhr && xhr.getResponseHeader("Content-Type") &&
+      xhr.getResponseHeader("Content-Type").indexOf("text/plain") === 0
+      ? xhr.responseText
+      : "";
+    show(text || "Something went wrong on the server (" + (xhr ? xhr.status : "?") +
+      "); nothing was changed. Please try again.");
+  });
+
+  document.addEventListener("htmx:sendError", function () {
+    show("The server could not be reached; nothing was saved. Check the connection and try again.");
+  });
+})();
