@@ -12,13 +12,16 @@ never derived from a username.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
 
 from .domain.alignment import AlignSpan, Item, Kind, align, majority_version
-from .domain.offsets import split_at_boundaries
 from .models import (
     Assignment,
     AssignmentStatus,
@@ -48,7 +51,7 @@ def item_key(item: Item) -> str:
     return key
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CoderSpan:
     """A coder's live span, as a plain row (model instances are too slow for 3,000 spans)."""
 
@@ -77,19 +80,37 @@ def _align_rows(assignments: Iterable, spans: Iterable) -> dict[int, DocumentAli
     for document_id, coder_id, status in assignments:
         row = result.setdefault(document_id, DocumentAlignment(document_id))
         (row.done if status == AssignmentStatus.DONE else row.pending).append(coder_id)
+    rows: defaultdict[int, list[tuple[int, int, int, int, int]]] = defaultdict(list)
     for pk, document_id, coder_id, start, end, code_id in spans:
-        result[document_id].spans[pk] = CoderSpan(pk, coder_id, start, end, code_id)
-    for row in result.values():
+        rows[document_id].append((pk, coder_id, start, end, code_id))
+    for document_id, row in result.items():
         row.done.sort()
         row.pending.sort()
-        row.items = align(
-            [
-                AlignSpan(s.pk, str(s.coder_id), s.start, s.end, str(s.code_id))
-                for s in row.spans.values()
-            ],
-            [str(c) for c in row.done],
-        )
+        mine = rows.get(document_id, [])
+        mine.sort()
+        by_pk, items = _aligned(tuple(mine), tuple(row.done))
+        row.spans = dict(by_pk)
+        row.items = list(items)
     return result
+
+
+@functools.lru_cache(maxsize=8)
+def _aligned(
+    rows: tuple[tuple[int, int, int, int, int], ...], done: tuple[int, ...]
+) -> tuple[dict[int, CoderSpan], tuple[Item, ...]]:
+    """The alignment of one document's span rows ``(pk, coder, start, end, code)``.
+
+    Memoised on exactly its input, so an answer is never stale: any edit, new span or
+    status change gives different rows. It saves the second alignment of a settle (the
+    service aligns, then the refreshed panel does) and of a page shown twice. Callers get
+    copies of the containers; the items themselves are immutable.
+    """
+    by_pk = {row[0]: CoderSpan(*row) for row in rows}
+    items = align(
+        [AlignSpan(pk, str(coder), start, end, str(code)) for pk, coder, start, end, code in rows],
+        [str(c) for c in done],
+    )
+    return by_pk, tuple(items)
 
 
 def align_documents(*, project_id: int | None = None, document_id: int | None = None):
@@ -239,20 +260,29 @@ def review_queue(project: Project, filters: QueueFilters) -> ReviewQueue:
 
 # --- The review page ------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class TextPiece:
-    """A stretch of the article between item boundaries, and the items covering it.
-
-    One flat element per piece, not one nested element per item as on the coding page:
-    a 50,000-character article has over a thousand items, and nesting costs a template
-    loop per piece.
-    """
-
-    text: str
-    items: str  # space-separated item indices (for the CSS selector [data-items~="3"])
-    kind: str  # the first covering item's kind
-    settled: bool  # every covering item is settled
+# Disagreements shown at once. A 50,000-character article has ~800 of them, and drawing
+# every row (lanes, versions, gold cell) took ~200 ms of template time; j/k and the
+# "earlier/later" buttons fetch the neighbouring window when they reach an edge.
+WINDOW = 30
+# What the page shows of a gold span, in model field order (``Model.from_db`` needs it).
+GOLD_FIELDS = tuple(
+    f.attname
+    for f in GoldSpan._meta.concrete_fields
+    if f.attname
+    in {
+        "id",
+        "code_id",
+        "start",
+        "end",
+        "quote",
+        "provenance",
+        "version",
+        "source_coders",
+        "source_spans",
+    }
+)
+SOURCE_SPANS = GOLD_FIELDS.index("source_spans")
+AGREED_LIMIT = 2 * WINDOW  # a document with no disagreements lists its agreed items here
 
 
 @dataclass
@@ -289,6 +319,14 @@ class GoldView:
 
 
 @dataclass
+class DecisionView:
+    action: str
+    rationale: str
+    decided_at: datetime
+    decided_by: str | None  # the reviewer's username; None once the account is gone
+
+
+@dataclass
 class ItemRow:
     index: int
     key: str
@@ -298,10 +336,10 @@ class ItemRow:
     lanes: list[Lane]
     majority: str  # label list of the majority version's coders, or ""
     present: str  # lane numbers of the coders who marked something here, space-separated
-    decision: ReviewDecision | None
+    decision: DecisionView | None
     gold: list[GoldView]
 
-    number: str = ""  # position in the list shown to the reviewer
+    number: str = ""  # position in the whole list of disagreements (not the window)
 
     @property
     def kind(self) -> str:
@@ -334,24 +372,49 @@ class ItemRow:
 
 
 @dataclass
+class AgreedRow:
+    """An agreed item listed under the window (the ones in the window's stretch of text)."""
+
+    code_tags: list[tuple[str, str]]
+    quote: str
+    where: str
+    settled: bool
+
+
+@dataclass
 class ReviewPage:
     document: Document
     review: DocumentReview | None
     codes: list[Code]
     coders: list[tuple[int, str]]  # done coders, lane order
     pending: list[str]  # labels of coders not done
-    rows: list[ItemRow]  # disagreements, text order
-    agreed: list[ItemRow]
+    rows: list[ItemRow]  # the window of disagreements shown, text order
+    total: int  # disagreements in the whole document
+    first: int  # 1-based number of the window's first row (0 when there are none)
+    open_count: int
+    open_items: str  # item indices of every unsettled disagreement, space-separated
+    agreed_total: int
+    agreed_pending: int
+    agreed: list[AgreedRow]  # agreed items in the window's stretch of text
     other_gold: list[GoldView]  # gold spans no current item accounts for
-    pieces: list[TextPiece] = field(default_factory=list)
+    # The article's items for the page script that marks them in the text:
+    # "start:end:kind" per item in item-index order (code points, as everywhere).
+    marks: str = ""
 
     @property
-    def open_count(self) -> int:
-        return sum(not row.settled for row in self.rows)
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1 if self.rows else 0
 
+    # Strings for the template's data attributes and links (see VersionView).
     @property
-    def agreed_pending(self) -> int:
-        return sum(not row.settled for row in self.agreed)
+    def window(self) -> dict[str, str]:
+        return {
+            "first": str(self.first),
+            "last": str(self.last),
+            "total": str(self.total),
+            "earlier": str(max(1, self.first - WINDOW)) if self.first > 1 else "",
+            "later": str(self.last + 1) if self.last < self.total else "",
+        }
 
     @property
     def finished(self) -> bool:
@@ -367,108 +430,169 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def review_page(document: Document, *, with_text: bool = True) -> ReviewPage:
-    """Everything the review page shows for one document (7 queries, any number of spans).
+def _window_start(
+    disagreements: list[tuple[int, Item, str]],
+    settled: set[str],
+    *,
+    focus_key: str,
+    item: int | None,
+    row: int | None,
+) -> int:
+    """0-based position of the first row of the window holding the row asked for: the
+    item just settled, an item clicked in the article, a row number, else the first open
+    disagreement. Windows are fixed pages, so a row always appears in the same window."""
+    position = None
+    if focus_key or item is not None:
+        position = next(
+            (
+                n
+                for n, (index, _, key) in enumerate(disagreements)
+                if key == focus_key or index == item
+            ),
+            None,
+        )
+    if position is None and row is not None:
+        position = min(max(row, 1), max(len(disagreements), 1)) - 1
+    if position is None:
+        position = next((n for n, (_, _, key) in enumerate(disagreements) if key not in settled), 0)
+    return position - position % WINDOW
 
-    ``with_text`` is off for htmx fragments, which never re-render the article.
+
+def review_page(
+    document: Document,
+    *,
+    with_text: bool = True,
+    focus_key: str = "",
+    item: int | None = None,
+    row: int | None = None,
+) -> ReviewPage:
+    """What the review page shows for one document (8 queries, any number of spans).
+
+    Every item is aligned and counted, but only one window of disagreements is built in
+    full (see ``WINDOW``); ``focus_key``, ``item`` and ``row`` choose it. ``with_text``
+    is off for htmx fragments, which never re-send the article.
     """
     project = document.project
-    text = document.text
     alignment = document_alignment(document)
     codes = list(Code.objects.filter(codebook__project=project))
     code_by_id = {c.pk: c for c in codes}
     labels = coder_labels(project, also=alignment.done + alignment.pending)
     done = set(alignment.done)
     lane_order = [uid for uid in labels if uid in done]  # pseudonym order
-    decisions = {
-        d.item_key: d
-        for d in ReviewDecision.objects.filter(document=document).select_related("decided_by")
+    # Plain rows, not model instances: a settled long article has over a thousand
+    # decisions and gold spans, and the page shows a window of them.
+    decided = {
+        row[0]: row[1:]
+        for row in ReviewDecision.objects.filter(document=document)
+        .order_by()
+        .values_list(
+            "item_key",
+            "action",
+            "rationale",
+            "decided_at",
+            f"decided_by__{get_user_model().USERNAME_FIELD}",
+        )
     }
-    gold = list(
-        GoldSpan.objects.live().filter(document=document).select_related("code", "settled_by")
-    )
+    settled = set(decided)
     review = DocumentReview.objects.filter(document=document).first()
 
-    def gold_view(span: GoldSpan) -> GoldView:
-        return GoldView(span, [labels.get(uid, "a former coder") for uid in span.source_coders])
+    disagreements: list[tuple[int, Item, str]] = []
+    agreed: list[tuple[Item, bool]] = []
+    for index, one in enumerate(alignment.items):
+        key = item_key(one)
+        if one.kind is Kind.AGREED:
+            agreed.append((one, key in settled))
+        else:
+            disagreements.append((index, one, key))
+    open_items = [index for index, _, key in disagreements if key not in settled]
+    start = _window_start(disagreements, settled, focus_key=focus_key, item=item, row=row)
+    window = disagreements[start : start + WINDOW]
+    # Each agreed item is listed with the window whose stretch of text it starts in.
+    low = disagreements[start][1].start if start else 0
+    high = disagreements[start + WINDOW][1].start if start + WINDOW < len(disagreements) else None
+    agreed_shown = [
+        AgreedRow(
+            code_tags=[(f"code-{c}", code_by_id[int(c)].name) for c in one.codes],
+            quote=_short(document.text[one.start : one.end], 140),
+            where=f"{one.start}–{one.end}",
+            settled=accepted,
+        )
+        for one, accepted in agreed
+        if low <= one.start and (high is None or one.start < high)
+    ][:AGREED_LIMIT]
 
     item_of_span: dict[int, int] = {}
-    for index, item in enumerate(alignment.items):
-        for ids in item.members.values():
+    for index, one in enumerate(alignment.items):
+        for ids in one.members.values():
             for span_id in ids:
                 item_of_span[span_id] = index
+    shown = {index for index, _, _ in window}
     gold_of_item: defaultdict[int, list[GoldView]] = defaultdict(list)
     other_gold = []
-    for span in gold:
-        owners = {item_of_span[s] for s in span.source_spans if s in item_of_span}
-        if len(owners) == 1:
-            gold_of_item[owners.pop()].append(gold_view(span))
-        else:
-            other_gold.append(gold_view(span))
+    for values in (
+        GoldSpan.objects.live().filter(document=document).order_by().values_list(*GOLD_FIELDS)
+    ):
+        owners = {item_of_span[s] for s in values[SOURCE_SPANS] if s in item_of_span}
+        owner = owners.pop() if len(owners) == 1 else None
+        if owner is not None and owner not in shown:
+            continue
+        # A model instance (for its display methods) of only the fields the page shows.
+        span = GoldSpan.from_db(None, GOLD_FIELDS, values)
+        span.code = code_by_id[span.code_id]
+        view = GoldView(span, [labels.get(uid, "a former coder") for uid in span.source_coders])
+        (other_gold if owner is None else gold_of_item[owner]).append(view)
 
+    text = document.text
     rows: list[ItemRow] = []
-    agreed: list[ItemRow] = []
-    for index, item in enumerate(alignment.items):
+    for number, (index, one, key) in enumerate(window, start=start + 1):
         lanes = []
-        # Agreed items are listed in one line each; only disagreements need their lanes.
-        for number, uid in enumerate(lane_order if item.kind is not Kind.AGREED else (), 1):
+        for lane_number, uid in enumerate(lane_order, 1):
             versions = [
                 VersionView(
                     code_by_id[s.code_id], s.start, s.end, _short(text[s.start : s.end], 90)
                 )
                 for s in sorted(
-                    (alignment.spans[i] for i in item.members[str(uid)]),
+                    (alignment.spans[i] for i in one.members[str(uid)]),
                     key=lambda s: (s.start, s.end, s.code_id),
                 )
             ]
-            lanes.append(Lane(number, labels[uid], versions))
-        winner = majority_version(item)
-        key = item_key(item)
-        row = ItemRow(
-            index=index,
-            key=key,
-            item=item,
-            codes=[code_by_id[int(c)] for c in item.codes],
-            quote=_short(text[item.start : item.end], 140),
-            lanes=lanes,
-            majority=", ".join(labels[int(c)] for c in winner.coders) if winner else "",
-            present=" ".join(str(lane.number) for lane in lanes if lane.versions),
-            decision=decisions.get(key),
-            gold=gold_of_item.get(index, []),
+            lanes.append(Lane(lane_number, labels[uid], versions))
+        winner = majority_version(one)
+        rows.append(
+            ItemRow(
+                index=index,
+                key=key,
+                item=one,
+                codes=[code_by_id[int(c)] for c in one.codes],
+                quote=_short(text[one.start : one.end], 140),
+                lanes=lanes,
+                majority=", ".join(labels[int(c)] for c in winner.coders) if winner else "",
+                present=" ".join(str(lane.number) for lane in lanes if lane.versions),
+                decision=DecisionView(*decided[key]) if key in decided else None,
+                gold=gold_of_item.get(index, []),
+                number=str(number),
+            )
         )
-        (agreed if item.kind is Kind.AGREED else rows).append(row)
-    for number, row in enumerate(rows, start=1):
-        row.number = str(number)
 
-    page = ReviewPage(
+    return ReviewPage(
         document=document,
         review=review,
         codes=codes,
         coders=[(uid, labels[uid]) for uid in lane_order],
         pending=[labels[uid] for uid in alignment.pending],
         rows=rows,
-        agreed=agreed,
+        total=len(disagreements),
+        first=start + 1 if rows else 0,
+        open_count=len(open_items),
+        open_items=" ".join(map(str, open_items)),
+        agreed_total=len(agreed),
+        agreed_pending=sum(not accepted for _, accepted in agreed),
+        agreed=agreed_shown,
         other_gold=other_gold,
+        marks=" ".join(f"{i.start}:{i.end}:{i.kind.value}" for i in alignment.items)
+        if with_text
+        else "",
     )
-    if with_text:
-        page.pieces = _text_pieces(text, [*rows, *agreed])
-    return page
-
-
-def _text_pieces(text: str, rows: list[ItemRow]) -> list[TextPiece]:
-    by_index = {row.index: row for row in rows}
-    pieces = []
-    for piece in split_at_boundaries(text, [(r.index, r.item.start, r.item.end) for r in rows]):
-        covering = [by_index[i] for i in piece.span_ids]
-        pieces.append(
-            TextPiece(
-                text=piece.text,
-                items=" ".join(str(r.index) for r in covering),
-                kind=covering[0].kind if covering else "",
-                settled=all(r.settled for r in covering),
-            )
-        )
-    return pieces
 
 
 # --- Feedback to coders -----------------------------------------------------------------

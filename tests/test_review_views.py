@@ -342,3 +342,120 @@ def test_feedback_is_hidden_until_settled_and_allowed(client, disputed):
     assert "coder_b" not in html and "Coder B" not in html
     client.force_login(disputed["reviewer"])  # reviewers have no assignment here
     assert client.get(url).status_code == 404
+
+
+def row_numbers(html):
+    return [
+        int(n) for n in re.findall(r'<tr class="item[^"]*"[^>]*>\s*<th scope="row">(\d+)<', html)
+    ]
+
+
+def test_a_long_document_shows_one_window_of_disagreements_numbered_in_the_whole_list(
+    client, study
+):
+    document = add_spans(study, 40)  # 14 agreed items and 52 disagreements
+    items = document_alignment(document).items
+    open_items = [str(i) for i, item in enumerate(items) if item.kind != Kind.AGREED]
+    assert len(open_items) == 52
+    client.force_login(study["reviewer"])
+    url = reverse("review", args=[document.pk])
+
+    html = client.get(url).content.decode()
+    assert row_numbers(html) == list(range(1, 31))
+    assert "Disagreements 1–30 of 52" in html and "52 open disagreements" in html
+    # The panel names every open disagreement, so the article's marks stay right.
+    assert f'data-open="{" ".join(open_items)}"' in html
+
+    later = client.get(url + "?row=31", **HX).content.decode()
+    assert row_numbers(later) == list(range(31, 53))
+    assert row_numbers(client.get(url + "?row=45", **HX).content.decode()) == list(range(31, 53))
+    assert row_numbers(client.get(url + "?row=999", **HX).content.decode()) == list(range(31, 53))
+    assert row_numbers(client.get(url + "?row=x", **HX).content.decode()) == list(range(1, 31))
+    # An item clicked in the article opens the window that lists it.
+    assert row_numbers(client.get(url + f"?item={open_items[40]}", **HX).content.decode())[0] == 31
+
+
+def test_the_window_opens_at_the_first_open_disagreement(client, study):
+    document = add_spans(study, 40)
+    for item in document_alignment(document).items[:50]:
+        if item.kind != Kind.AGREED:
+            review_services.gold_settle(
+                document=document, item_key=item_key(item), action="reject", actor=study["reviewer"]
+            )
+    client.force_login(study["reviewer"])
+    html = client.get(reverse("review", args=[document.pk])).content.decode()
+    assert row_numbers(html)[0] == 31
+
+
+def test_settling_in_a_later_window_answers_with_that_window_and_the_settled_row(client, study):
+    document = add_spans(study, 40)
+    disagreements = [i for i in document_alignment(document).items if i.kind != Kind.AGREED]
+    client.force_login(study["reviewer"])
+    response = client.post(
+        reverse("review-settle", args=[document.pk]),
+        {"item_key": item_key(disagreements[39]), "choice": "reject", "rationale": "Off topic"},
+        **HX,
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert row_numbers(body) == list(range(31, 53))
+    settled = re.findall(r'<tr class="item kind-\w+ settled"[^>]*>\s*<th scope="row">(\d+)<', body)
+    assert settled == ["40"]
+    assert "Off topic" in body and "51 open disagreements" in body
+    # Other actions keep the reviewer's window through the row they send along.
+    response = client.post(reverse("review-accept-agreed", args=[document.pk]), {"row": "31"}, **HX)
+    assert row_numbers(response.content.decode())[0] == 31
+
+
+def test_the_article_is_sent_once_as_escaped_text_with_every_item_as_data(
+    client, study, add_document
+):
+    project = study["project"]
+    text = "Critics said <b>nothing</b> & left. Officials said 😀 more.\n"
+    document = add_document(project, text, "escape.txt")
+    a = services.assignment_create(document=document, coder=study["coder_a"])
+    b = services.assignment_create(document=document, coder=study["coder_b"])
+    sourcing = study["codes"]["Sourcing"]
+    tag(a, sourcing, "<b>nothing</b>")
+    tag(b, sourcing, "<b>nothing</b>")
+    tag(a, sourcing, "more")
+    finish_coding(a, b)
+    client.force_login(study["reviewer"])
+    html = client.get(reverse("review", args=[document.pk])).content.decode()
+    assert "&lt;b&gt;nothing&lt;/b&gt; &amp; left" in html and "<b>nothing" not in html
+    marks = re.search(r'data-marks="([^"]*)"', html).group(1)
+    expected = [f"{i.start}:{i.end}:{i.kind}" for i in document_alignment(document).items]
+    assert (
+        marks.split(" ")
+        == expected
+        == ["13:27:agreed", f"{text.index('more')}:{text.index('more') + 4}:missed"]
+    )
+
+
+def test_agreed_items_are_listed_with_the_window_whose_text_they_are_in(client, study):
+    document = add_spans(study, 40)
+    client.force_login(study["reviewer"])
+    url = reverse("review", args=[document.pk])
+    first = client.get(url).content.decode()
+    later = client.get(url + "?row=31", **HX).content.decode()
+    listed = re.findall(r'<li class="agreed[^"]*">.*?<q class="quote">(w\d+)</q>', first + later)
+    # Every agreed word (w0000, w0009, ...: every third pair) is listed exactly once.
+    assert sorted(listed) == [f"w{9 * i:04d}" for i in range(14)]
+    assert "14 agreed (14 to accept)" in first and "14 agreed (14 to accept)" in later
+
+
+def test_window_pages_keep_queries_bounded(client, study, django_assert_max_num_queries):
+    document = add_spans(study, 40)
+    review_services.gold_accept_agreed(document=document, actor=study["reviewer"])
+    # Settled rows with gold spans in both windows: decisions and gold are shown there.
+    disagreements = [i for i in document_alignment(document).items if i.kind != Kind.AGREED]
+    for item in disagreements[25:35]:
+        review_services.gold_settle(
+            document=document, item_key=item_key(item), action="union", actor=study["reviewer"]
+        )
+    client.force_login(study["reviewer"])
+    url = reverse("review", args=[document.pk])
+    for query in ("?row=31", "?item=5", ""):
+        with django_assert_max_num_queries(12):
+            response = client.get(url + query, **HX)
+        assert response.status_code == 200 and "from Coder A" in response.content.decode()

@@ -69,7 +69,7 @@ class Kind(StrEnum):
     MISSED = "missed"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AlignSpan:
     """One coder's span: 0-based, end-exclusive code-point offsets."""
 
@@ -85,7 +85,7 @@ class AlignSpan:
             raise ValueError(f"span {self.id}: need 0 <= start < end, got {self.start}..{self.end}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Version:
     """A distinct ``(start, end, code)`` proposal and the coders who made it."""
 
@@ -95,7 +95,7 @@ class Version:
     coders: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
     """One region for the reviewer; ``code`` is a sorted tuple only for kind ``code``."""
 
@@ -127,7 +127,7 @@ class Extent(Protocol):
     def end(self) -> int: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Cluster:
     code: str
     start: int
@@ -207,21 +207,23 @@ def _clusters(spans: list[AlignSpan]) -> list[_Cluster]:
         reach = 0
         for span in same_code:
             if run and span.start >= reach:
-                clusters.append(_cluster(run))
+                clusters.append(_cluster(run, reach))
                 run = []
             run.append(span)
-            reach = max(reach, span.end)
-        clusters.append(_cluster(run))
+            if span.end > reach:
+                reach = span.end
+        clusters.append(_cluster(run, reach))
     return clusters
 
 
-def _cluster(spans: list[AlignSpan]) -> _Cluster:
+def _cluster(spans: list[AlignSpan], reach: int) -> _Cluster:
+    # The run is sorted by start and ``reach`` is its furthest end.
     return _Cluster(
         code=spans[0].code,
-        start=min(s.start for s in spans),
-        end=max(s.end for s in spans),
+        start=spans[0].start,
+        end=reach,
         spans=tuple(spans),
-        coders=frozenset(s.coder for s in spans),
+        coders=frozenset([s.coder for s in spans]),
     )
 
 
@@ -235,9 +237,12 @@ def _merge_substitutes(clusters: list[_Cluster]) -> list[list[_Cluster]]:
         return i
 
     order = sorted(range(len(clusters)), key=lambda i: (clusters[i].start, clusters[i].end))
+    count = len(order)
     for pos, i in enumerate(order):
         first = clusters[i]
-        for j in order[pos + 1 :]:
+        # An index walk, not a slice: slicing the tail each time is quadratic copying.
+        for later in range(pos + 1, count):
+            j = order[later]
             second = clusters[j]
             if second.start >= first.end:
                 break  # later clusters start even further right
@@ -256,34 +261,44 @@ def _substitute(a: _Cluster, b: _Cluster) -> bool:
 
 
 def _item(group: list[_Cluster], roster: tuple[str, ...]) -> Item:
-    spans = [s for cluster in group for s in cluster.spans]
-    codes = tuple(sorted({c.code for c in group}))
-    offsets = {
-        coder: frozenset((s.start, s.end) for s in spans if s.coder == coder) for coder in roster
-    }
+    # One pass over the spans, filling every coder's ids and offsets at once: this runs
+    # once per item, over a thousand times for a long article.
+    if len(group) == 1:
+        (only,) = group
+        spans: Sequence[AlignSpan] = only.spans
+        codes: tuple[str, ...] = (only.code,)
+        start, end = only.start, only.end
+    else:
+        spans = [s for cluster in group for s in cluster.spans]
+        codes = tuple(sorted({c.code for c in group}))
+        start = min(c.start for c in group)
+        end = max(c.end for c in group)
+    ids: dict[str, list[int]] = {coder: [] for coder in roster}
+    extents: dict[str, set[tuple[int, int]]] = {coder: set() for coder in roster}
+    proposers: dict[tuple[int, int, str], set[str]] = {}
+    for s in spans:
+        ids[s.coder].append(s.id)
+        extents[s.coder].add((s.start, s.end))
+        proposers.setdefault((s.start, s.end, s.code), set()).add(s.coder)
+    offsets = list(extents.values())
     if len(codes) > 1:
         kind = Kind.CODE
-    elif not all(offsets.values()):
+    elif not all(offsets):
         kind = Kind.MISSED
-    elif len(set(offsets.values())) == 1:
+    elif all(o == offsets[0] for o in offsets):
         kind = Kind.AGREED
     else:
         kind = Kind.BOUNDARY
 
-    proposers: defaultdict[tuple[int, int, str], set[str]] = defaultdict(set)
-    for s in spans:
-        proposers[(s.start, s.end, s.code)].add(s.coder)
     return Item(
         kind=kind,
         code=codes if kind is Kind.CODE else codes[0],
-        start=min(s.start for s in spans),
-        end=max(s.end for s in spans),
-        members=MappingProxyType(
-            {coder: tuple(sorted(s.id for s in spans if s.coder == coder)) for coder in roster}
-        ),
+        start=start,
+        end=end,
+        members=MappingProxyType({coder: tuple(sorted(mine)) for coder, mine in ids.items()}),
         versions=tuple(
-            Version(start, end, code, tuple(sorted(who)))
-            for (start, end, code), who in sorted(proposers.items())
+            Version(v_start, v_end, code, tuple(sorted(who)))
+            for (v_start, v_end, code), who in sorted(proposers.items())
         ),
     )
 

@@ -62,9 +62,27 @@ def queue(request, project_id: int):
     return _render(request, QUEUE, "results", context)
 
 
-def render_review(request, document, *, message: str = "", error: str = "", status: int = 200):
+def render_review(
+    request,
+    document,
+    *,
+    focus_key: str = "",
+    message: str = "",
+    error: str = "",
+    status: int = 200,
+):
+    """The page, or its ``review`` partial, showing the window of disagreements that holds
+    ``focus_key`` (the item just settled), else the ``item`` or ``row`` asked for, else
+    the first open one. ``row`` also comes with every other action, to stay in place."""
     fragment = is_fragment_request(request)
-    page = selectors.review_page(document, with_text=not fragment)
+    data = request.POST if request.method == "POST" else request.GET
+    page = selectors.review_page(
+        document,
+        with_text=not fragment,
+        focus_key=focus_key,
+        item=_int_or_none(data.get("item")),
+        row=_int_or_none(data.get("row")),
+    )
     context = {
         "document": document,
         "project": document.project,
@@ -75,15 +93,17 @@ def render_review(request, document, *, message: str = "", error: str = "", stat
     return _render(request, PAGE, "review", context, status)
 
 
-def _outcome(request, document, action, success: str):
+def _outcome(request, document, action, success: str, *, focus_key: str = ""):
     """Run a service call and answer with the refreshed review partial."""
     try:
         result = action()
     except ConflictError as error:
-        return render_review(request, document, error=str(error), status=409)
+        return render_review(request, document, focus_key=focus_key, error=str(error), status=409)
     except ServiceError as error:
-        return render_review(request, document, error=str(error), status=422)
-    return render_review(request, document, message=success.format(result=result))
+        return render_review(request, document, focus_key=focus_key, error=str(error), status=422)
+    return render_review(
+        request, document, focus_key=focus_key, message=success.format(result=result)
+    )
 
 
 @login_required
@@ -104,9 +124,15 @@ def settle(request, document_id: int):
         # Lanes are addressed by label, so no user id ever reaches the page.
         by_label = {label: uid for uid, label in selectors.coder_labels(document.project).items()}
         coder = by_label.get(who)
-    if action not in services.SETTLE_ACTIONS:
-        return render_review(request, document, error="Choose how to settle this item.", status=422)
     post = request.POST
+    if action not in services.SETTLE_ACTIONS:
+        return render_review(
+            request,
+            document,
+            focus_key=post.get("item_key", ""),
+            error="Choose how to settle this item.",
+            status=422,
+        )
     return _outcome(
         request,
         document,
@@ -122,6 +148,7 @@ def settle(request, document_id: int):
             actor=request.user,
         ),
         "Settled ({result.action}).",
+        focus_key=post.get("item_key", ""),
     )
 
 

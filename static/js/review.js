@@ -3,11 +3,15 @@
 // j/k move between disagreements; 1–9 accept that coder lane's version, u union,
 // i intersection, x reject, e edit, r rationale, a accept every agreed item. The keys
 // press the buttons the server rendered, so nothing here decides what is allowed.
+// The server sends one window of disagreements at a time; j/k past its edge (or a
+// click on a mark outside it) asks for the neighbouring window.
 // No inline handlers and no eval: the page runs under a strict CSP.
 (function () {
   "use strict";
 
   let currentKey = null; // the current item's data-key, which survives htmx swaps
+  let wanted = null; // row number to select once a requested window arrives
+  let wantedItem = null; // or the item index, after a click on a mark outside the window
   // Keys pressed while a request is in flight wait for its swap to settle: htmx only
   // wires up the new forms in its settle step, and a key must act on the fresh rows.
   let busy = false;
@@ -15,6 +19,83 @@
 
   function rows() {
     return Array.from(document.querySelectorAll("#review tr.item"));
+  }
+
+  // The article arrives as plain text with its items in data-marks ("start:end:kind" per
+  // item, code points). Split it into one flat span per stretch between item boundaries,
+  // each listing the items covering it, as the server once did: thousands of pieces cost
+  // the server's templates far more than this loop costs the browser. Text only goes in
+  // through text nodes, never as HTML.
+  function buildMarks() {
+    const container = document.getElementById("review-text");
+    if (!container || !container.dataset.marks) return;
+    const chars = Array.from(container.textContent); // code points, like the offsets
+    const items = container.dataset.marks.split(" ").map(function (entry, index) {
+      const parts = entry.split(":");
+      return { index: index, start: Number(parts[0]), end: Number(parts[1]), kind: parts[2] };
+    });
+    // Sorted by start, then longest first: the first covering item gives the piece its kind.
+    const order = items.slice().sort(function (a, b) {
+      return a.start - b.start || b.end - a.end || a.index - b.index;
+    });
+    const cuts = new Set([0, chars.length]);
+    items.forEach(function (item) { cuts.add(item.start); cuts.add(item.end); });
+    const bounds = Array.from(cuts).sort(function (a, b) { return a - b; });
+    const pieces = document.createDocumentFragment();
+    let active = [];
+    let next = 0;
+    for (let b = 0; b + 1 < bounds.length; b++) {
+      const left = bounds[b];
+      const right = bounds[b + 1];
+      active = active.filter(function (item) { return item.end > left; });
+      while (next < order.length && order[next].start === left) active.push(order[next++]);
+      const text = chars.slice(left, right).join("");
+      if (!active.length) {
+        pieces.appendChild(document.createTextNode(text));
+        continue;
+      }
+      const mark = document.createElement("span");
+      mark.className = "mark kind-" + active[0].kind;
+      mark.dataset.items = active.map(function (item) { return item.index; }).join(" ");
+      mark.textContent = text;
+      pieces.appendChild(mark);
+    }
+    container.replaceChildren(pieces);
+    container.kinds = items.map(function (item) { return item.kind; });
+  }
+
+  function panel() {
+    return document.getElementById("review");
+  }
+
+  function windowInfo() {
+    const table = document.querySelector("#review table.items");
+    if (!table) return null;
+    return {
+      first: Number(table.dataset.first),
+      last: Number(table.dataset.last),
+      total: Number(table.dataset.total),
+    };
+  }
+
+  // Ask the server for the window holding a row number or an item index, then select
+  // that row (see the afterSwap handler).
+  function fetchWindow(query, rowNumber) {
+    const section = panel();
+    if (!section || !window.htmx) return;
+    wanted = rowNumber;
+    window.htmx.ajax("GET", section.dataset.url + "?" + query, {
+      source: section,
+      target: section,
+      swap: "outerHTML",
+    });
+  }
+
+  function rowByNumber(number) {
+    return rows().find(function (row) {
+      const th = row.querySelector("th");
+      return th && th.textContent === String(number);
+    }) || null;
   }
 
   function currentRow() {
@@ -85,18 +166,26 @@
     const all = rows();
     if (!all.length) return;
     const at = all.indexOf(currentRow());
+    if (at !== -1 && (at + step < 0 || at + step >= all.length)) {
+      // Past the window's edge: fetch the next window if there is one.
+      const span = windowInfo();
+      if (!span) return;
+      const number = (step > 0 ? span.last : span.first) + step;
+      if (number >= 1 && number <= span.total) fetchWindow("row=" + number, number);
+      return;
+    }
     let next;
     if (at === -1) next = step > 0 ? 0 : all.length - 1;
-    else next = Math.min(all.length - 1, Math.max(0, at + step));
+    else next = at + step;
     select(all[next], true);
   }
 
-  // Settled rows lose their highlight in the article (the article is not re-rendered).
+  // Marks lose their highlight once every disagreement over them is settled (the article
+  // is not re-rendered; the panel lists every open disagreement in data-open).
   function syncSettled() {
-    const open = new Set();
-    rows().forEach(function (row) {
-      if (!row.classList.contains("settled")) open.add(row.dataset.item);
-    });
+    const section = panel();
+    if (!section) return;
+    const open = new Set(section.dataset.open ? section.dataset.open.split(" ") : []);
     document.querySelectorAll("#review-text .mark").forEach(function (m) {
       const items = m.dataset.items.split(" ");
       m.classList.toggle("settled", !items.some(function (i) { return open.has(i); }));
@@ -222,9 +311,18 @@
   document.addEventListener("click", function (event) {
     const mark = event.target.closest("#review-text .mark");
     if (mark) {
-      const first = mark.dataset.items.split(" ")[0];
+      const kinds = document.getElementById("review-text").kinds || [];
+      const first = mark.dataset.items.split(" ").find(function (i) {
+        return kinds[Number(i)] !== "agreed";
+      });
+      if (first === undefined) return;
       const row = document.querySelector('#review tr.item[data-item="' + first + '"]');
-      if (row) select(row, true);
+      if (row) {
+        select(row, true);
+      } else {
+        fetchWindow("item=" + first, null);
+        wantedItem = first;
+      }
       return;
     }
     const row = event.target.closest("#review tr.item");
@@ -236,6 +334,13 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     if (!event.detail.target || event.detail.target.id !== "review") return;
     syncSettled();
+    let target = null;
+    if (wanted !== null) target = rowByNumber(wanted);
+    else if (wantedItem !== null) {
+      target = document.querySelector('#review tr.item[data-item="' + wantedItem + '"]');
+    }
+    wanted = wantedItem = null;
+    if (target) return select(target, true);
     const row = currentRow();
     fillToolbar(row);
     if (row) {
@@ -245,5 +350,8 @@
     }
   });
 
-  document.addEventListener("DOMContentLoaded", syncSettled);
+  document.addEventListener("DOMContentLoaded", function () {
+    buildMarks();
+    syncSettled();
+  });
 })();
