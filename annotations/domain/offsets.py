@@ -8,9 +8,14 @@ quote the browser saw, so a mismatch is refused rather than stored off by one.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import pairwise
+
+# ASCII digits only: str.isdigit() also accepts "²" and "--5", which int() then rejects.
+_INTEGER = re.compile(r"-?[0-9]+")
 
 
 class SpanError(ValueError):
@@ -38,7 +43,7 @@ def _as_offset(value: object, name: str) -> int:
         raise SpanError(f"The {name} offset must be a whole number.")
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    elif isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
         number = int(value.strip())
     else:
         raise SpanError(f"The {name} offset must be a whole number.")
@@ -100,18 +105,24 @@ def split_at_boundaries(text: str, spans: Iterable[tuple[int, int, int]]) -> lis
     return pieces
 
 
+def is_word_char(char: str) -> bool:
+    """Letters, digits and combining marks: the marks keep "é" written as e + U+0301, and
+    Khmer clusters such as "ក្មែរ", inside one word (the page's JS uses the same classes)."""
+    return char.isalnum() or unicodedata.category(char).startswith("M")
+
+
 def word_step(text: str, position: int, direction: int) -> int:
     """The next word boundary from ``position`` going left (-1) or right (+1)."""
     n = len(text)
-    i = position
+    i = max(0, min(position, n))
     if direction > 0:
-        while i < n and not text[i].isalnum():
+        while i < n and not is_word_char(text[i]):
             i += 1
-        while i < n and text[i].isalnum():
+        while i < n and is_word_char(text[i]):
             i += 1
         return i
-    while i > 0 and not text[i - 1].isalnum():
+    while i > 0 and not is_word_char(text[i - 1]):
         i -= 1
-    while i > 0 and text[i - 1].isalnum():
+    while i > 0 and is_word_char(text[i - 1]):
         i -= 1
     return i

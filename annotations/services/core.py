@@ -23,6 +23,7 @@ from ..models import (
     Code,
     Codebook,
     Document,
+    DocumentReview,
     Membership,
     Project,
     Pseudonym,
@@ -280,6 +281,14 @@ def assignment_set_status(*, assignment: Assignment, status: str, actor=None) ->
     before = locked.status
     if before == status:
         return locked
+    if (
+        before == AssignmentStatus.DONE
+        and DocumentReview.objects.filter(document_id=locked.document_id).exists()
+    ):
+        # The reviewer is settling this work; reopening it would change what they review.
+        raise ServiceError(
+            "A reviewer has started on this document, so it can no longer be reopened."
+        )
     locked.status = status
     locked.done_at = timezone.now() if status == AssignmentStatus.DONE else None
     locked.save(update_fields=["status", "done_at", "updated_at"])
@@ -392,7 +401,9 @@ def span_update(
         if locked.deleted_at is not None:
             raise ConflictError("This span was deleted; undo the deletion to change it.")
         before = span_state(locked)
-        if code_id is not None:
+        if code_id is not None and str(code_id) != str(locked.code_id):
+            # Only a change of code is checked: a span coded before its code was
+            # retired keeps it and can still get a note or new boundaries.
             locked.code = _project_code(document.project_id, code_id)
         if start is not None or end is not None:
             new_start = locked.start if start is None else start

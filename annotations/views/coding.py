@@ -6,6 +6,8 @@ another coder's document or span id answers 404, in blind and open projects alik
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -22,10 +24,22 @@ from ..permissions import access_assignment, access_own_span, access_project
 
 TEMPLATE = "annotations/annotate.html"
 PATTERNS = ("solid", "dashed", "dotted", "double")
+HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
 
 
 def is_fragment_request(request) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def kept_ids(request) -> set[int]:
+    """The other spans the inspector showed, kept open after one of them changes.
+
+    Only ids among the coder's own live spans are ever shown (render_workspace picks
+    them from the coding screen), so a forged id reveals nothing.
+    """
+    if request.method != "POST":
+        return set()
+    return {int(value) for value in request.POST.getlist("keep") if value.isdigit()}
 
 
 def render_workspace(
@@ -38,8 +52,8 @@ def render_workspace(
     selected=(),
     undo=None,
 ):
-    screen = selectors.coding_screen(assignment)
-    selected_ids = {span.pk for span in selected}
+    selected_ids = {span.pk for span in selected} | kept_ids(request)
+    screen = selectors.coding_screen(assignment, selected_ids=selected_ids)
     context = {
         "screen": screen,
         "document": assignment.document,
@@ -112,7 +126,9 @@ def span_update(request, span_id: int):
     span = access_own_span(request.user, span_id)
     assignment = span.assignment
     changes: dict = {}
-    if "code" in request.POST:
+    # The form always sends the current code; passing it on unchanged would have the
+    # service refuse every edit of a span whose code was retired after it was tagged.
+    if request.POST.get("code", str(span.code_id)) != str(span.code_id):
         changes["code_id"] = request.POST["code"]
     if "note" in request.POST:
         changes["note"] = request.POST["note"]
@@ -179,7 +195,10 @@ def status(request, document_id: int):
     wanted = request.POST.get("status")
     if wanted not in (AssignmentStatus.DONE, AssignmentStatus.IN_PROGRESS):
         return render_workspace(request, assignment, error="Unknown status.", status=422)
-    services.assignment_set_status(assignment=assignment, status=wanted, actor=request.user)
+    try:
+        services.assignment_set_status(assignment=assignment, status=wanted, actor=request.user)
+    except services.ServiceError as error:
+        return render_workspace(request, assignment, error=str(error), status=422)
     if wanted == AssignmentStatus.DONE:
         target = reverse("next-document") + f"?after={document_id}"
         if is_fragment_request(request):
@@ -195,11 +214,13 @@ def code_styles(request, project_id: int):
     """Each code's colour as a CSS class, so pages need no inline styles under the CSP."""
     access_project(request.user, project_id)
     codes = Code.objects.filter(codebook__project_id=project_id)
-    # Colours are checked by a database constraint (#rrggbb), so they are safe to emit.
-    # The underline pattern is a cue that does not depend on seeing colour.
+    # A database constraint keeps colours to #rrggbb; checked again here because this
+    # text goes into a stylesheet verbatim. The underline pattern is a cue that does not
+    # depend on seeing colour.
     rules = [
-        f".code-{code.pk}{{--code:{code.colour};--pattern:{PATTERNS[i % len(PATTERNS)]}}}"
+        f".code-{code.pk}{{--code:{colour};--pattern:{PATTERNS[i % len(PATTERNS)]}}}"
         for i, code in enumerate(codes)
+        for colour in [code.colour if HEX_COLOUR.fullmatch(code.colour) else "#777777"]
     ]
     response = HttpResponse("\n".join(rules) + "\n", content_type="text/css; charset=utf-8")
     response["Cache-Control"] = "private, max-age=0, must-revalidate"

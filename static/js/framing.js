@@ -100,7 +100,6 @@
     range.setStart(pos.node, pos.offset);
     range.collapse(true);
     const rect = range.getClientRects()[0] || range.getBoundingClientRect();
-    const box = root.getBoundingClientRect();
     if (!caret) {
       caret = document.createElement("span");
       caret.id = "caret";
@@ -110,8 +109,9 @@
     caret.style.left = rect.left + window.scrollX + "px";
     caret.style.top = rect.top + window.scrollY + "px";
     caret.style.height = (rect.height || 20) + "px";
-    if (rect.top < box.top || rect.bottom > window.innerHeight) {
-      caret.scrollIntoView({ block: "nearest" });
+    // Keep the caret on screen as the keyboard moves it (the viewport, not the container).
+    if (rect.top < 0 || rect.bottom > window.innerHeight) {
+      caret.scrollIntoView({ block: "center" });
     }
   }
 
@@ -191,6 +191,11 @@
     return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
   }
 
+  // A code button must not take the selection or the focus away from the text.
+  document.addEventListener("mousedown", function (event) {
+    if (event.target.closest(".code-button")) event.preventDefault();
+  });
+
   document.addEventListener("click", function (event) {
     const button = event.target.closest(".code-button");
     if (button) {
@@ -200,7 +205,11 @@
     const hl = event.target.closest("#doc-text .hl");
     if (hl) {
       const sel = selectionOffsets();
-      if (sel && sel.collapsed) inspectAt(sel.start);
+      if (sel && !sel.collapsed) return; // the end of a drag, not a click
+      // The innermost highlight is one piece of text: every span stacked on it covers its
+      // first character, wherever inside it the click landed.
+      const root = container();
+      inspectAt(toCodePoints(root.textContent, utf16Offset(root, hl, 0)));
     }
   });
 
@@ -214,7 +223,13 @@
 
   document.addEventListener("keydown", function (event) {
     const root = container();
-    if (!root || isTyping(event.target)) return;
+    if (!root) return;
+    if (event.key === "Escape" && event.target !== root && event.target.closest("#workspace")) {
+      // Back from the inspector or the span list to the text, caret where it was.
+      root.focus();
+      return;
+    }
+    if (isTyping(event.target)) return;
     if (event.altKey || event.metaKey) return;
     const codeButton = !event.ctrlKey && event.key.length === 1 ? codeForKey(event.key) : null;
     if (codeButton) {
@@ -276,18 +291,83 @@
     window.setTimeout(drawCaret, 0);
   });
 
-  // After htmx replaces the workspace: keep keyboard focus in the text and show the
-  // span the coder is working on.
+  const FOCUSABLE = "button, select, textarea, input:not([type=hidden]), a[href], [tabindex]";
+
+  // Where keyboard focus was inside the workspace, described so that it survives the swap:
+  // the text itself, or the n-th control of one span's block (inspector or list).
+  function describeFocus() {
+    const el = document.activeElement;
+    const ws = document.getElementById("workspace");
+    if (!el || !ws || !ws.contains(el)) return null;
+    if (el.id === "doc-text") return { text: true };
+    const block = el.closest(".inspected, .span-entry");
+    if (!block) return { other: true };
+    return {
+      span: block.dataset.span,
+      entry: block.classList.contains("span-entry"),
+      index: Array.from(block.querySelectorAll(FOCUSABLE)).indexOf(el),
+    };
+  }
+
+  function restoreFocus(before) {
+    const root = container();
+    if (!before) return;
+    if (before.text) {
+      root.focus({ preventScroll: true });
+      return;
+    }
+    const inspected = before.span
+      ? document.querySelector('#inspector .inspected[data-span="' + CSS.escape(before.span) + '"]')
+      : null;
+    let target = null;
+    if (inspected && !before.entry) {
+      target = inspected.querySelectorAll(FOCUSABLE)[before.index] || null;
+    } else if (inspected) {
+      // A span-list entry opens its span in the inspector: go there to edit it.
+      target = inspected.querySelector(FOCUSABLE);
+    }
+    target =
+      target ||
+      document.getElementById("undo") ||
+      document.querySelector("#inspector select") ||
+      root;
+    // The text and Undo are already on screen; an inspector control may need scrolling to.
+    target.focus({ preventScroll: target === root || target.id === "undo" });
+  }
+
+  let focusBefore = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "workspace") {
+      focusBefore = state.refocus ? { text: true } : describeFocus();
+      state.refocus = false;
+    }
+  });
+
+  function isWorkspaceSwap(event) {
+    return event.detail.target && event.detail.target.id === "workspace";
+  }
+
+  // After htmx replaces the workspace: put keyboard focus back where the coder was (or on
+  // Undo after a delete) and show the span the coder is working on. Focus returns to the
+  // text at once, so no keystroke typed straight after a tag is lost; a control gets it
+  // only on settle, because htmx binds hx-post on new controls then, and an Enter on a
+  // focused but unbound Undo button would do nothing.
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (!event.detail.target || event.detail.target.id !== "workspace") return;
+    if (!isWorkspaceSwap(event)) return;
     const selected = document.querySelector("#doc-text .hl.selected");
     if (selected) selected.scrollIntoView({ block: "nearest" });
     state.anchor = null;
-    if (state.refocus) {
-      state.refocus = false;
-      const root = container();
-      if (root) root.focus({ preventScroll: true });
+    if (focusBefore && focusBefore.text) {
+      restoreFocus(focusBefore);
+      focusBefore = null;
     }
+    drawCaret();
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!isWorkspaceSwap(event) || !focusBefore) return;
+    restoreFocus(focusBefore);
+    focusBefore = null;
     drawCaret();
   });
 

@@ -1,0 +1,464 @@
+"""The coding screen over HTTP: page and htmx fragments, errors, conflicts, blind coding."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from annotations import services
+from annotations.models import AssignmentStatus, DocumentReview, Span
+
+HX = {"HTTP_HX_REQUEST": "true"}
+TEXT = "Officials said the “confession” was voluntary. Critics called it a sham.\n"
+
+
+@pytest.fixture(autouse=True)
+def _no_static_root_warning(settings):
+    # WhiteNoise warns (an error under our filterwarnings) when STATIC_ROOT does not exist
+    # yet, as on a fresh checkout; autorefresh mode does not look for the folder.
+    settings.WHITENOISE_AUTOREFRESH = True
+
+
+def tag(study, start, end, code="Sourcing", coder="a", note=""):
+    return services.span_create(
+        assignment=study[f"assignment_{coder}"],
+        code_id=study["codes"][code].pk,
+        start=start,
+        end=end,
+        quote=None,
+        note=note,
+        actor=study[f"coder_{coder}"],
+    )
+
+
+def page_url(study):
+    return reverse("annotate", args=[study["document"].pk])
+
+
+def html(response) -> str:
+    return response.content.decode()
+
+
+def doc_text(response) -> str:
+    """The inner HTML of #doc-text, tags removed: what the browser's textContent will be."""
+    match = re.search(r'<div id="doc-text"[^>]*>(.*?)</div>', html(response), re.S)
+    assert match, "no #doc-text in the response"
+    import html as html_lib
+
+    return html_lib.unescape(re.sub(r"<[^>]+>", "", match.group(1)))
+
+
+# --- Page and fragment ------------------------------------------------------------------
+
+
+def test_the_page_shows_the_text_exactly_with_the_coders_spans_highlighted(client, study):
+    tag(study, 0, 14)
+    tag(study, 10, 30, code="Loaded language", note="loaded <b>")
+    client.force_login(study["coder_a"])
+    response = client.get(page_url(study))
+    assert response.status_code == 200
+    assert doc_text(response) == TEXT
+    body = html(response)
+    assert body.count('class="hl ') == 4  # 3 pieces, the middle one covered twice
+    assert 'data-count="2"' in body
+    assert "loaded &lt;b&gt;" in body and "loaded <b>" not in body
+    assert "<html" in body and 'id="span-form"' in body
+
+
+def test_an_htmx_request_gets_the_workspace_fragment_with_the_same_data(client, study):
+    tag(study, 0, 14)
+    client.force_login(study["coder_a"])
+    page = client.get(page_url(study))
+    fragment = client.get(page_url(study), **HX)
+    assert fragment.status_code == 200
+    assert "<html" not in html(fragment)
+    assert html(fragment).lstrip().startswith('<div id="workspace"')
+    assert html(fragment).strip() in html(page)
+    for response in (page, fragment):
+        assert "HX-Request" in response["Vary"]
+
+
+def test_a_history_restore_request_gets_the_whole_page(client, study):
+    client.force_login(study["coder_a"])
+    response = client.get(page_url(study), HTTP_HX_HISTORY_RESTORE_REQUEST="true", **HX)
+    assert "<html" in html(response)
+
+
+def test_the_annotation_page_needs_the_same_queries_for_1_or_200_spans(
+    client, study, django_assert_max_num_queries
+):
+    document = services.documents_import(
+        project=study["project"], files=[("long.txt", ("word " * 1000).encode())]
+    ).created[0]
+    assignment = services.assignment_create(document=document, coder=study["coder_a"])
+    codes = list(study["codes"].values())
+    url = reverse("annotate", args=[document.pk])
+    client.force_login(study["coder_a"])
+
+    def queries_with(n: int) -> int:
+        Span.objects.filter(assignment=assignment).delete()
+        Span.objects.bulk_create(
+            Span(
+                assignment=assignment,
+                code=codes[i % 2],
+                start=5 * (i // 2),
+                end=5 * (i // 2) + 9,
+                quote=document.text[5 * (i // 2) : 5 * (i // 2) + 9],
+            )
+            for i in range(n)
+        )
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code == 200
+        assert html(response).count("span-entry") == n
+        return len(captured)
+
+    one, many = queries_with(1), queries_with(200)
+    assert one == many
+    with django_assert_max_num_queries(12):
+        client.get(url, **HX)
+
+
+# --- Creating ---------------------------------------------------------------------------
+
+
+def test_creating_a_span_returns_the_workspace_with_the_new_span_selected(client, study):
+    client.force_login(study["coder_a"])
+    response = client.post(
+        reverse("span-create", args=[study["document"].pk]),
+        {"start": "9", "end": "19", "quote": " said the ", "code": study["codes"]["Sourcing"].pk},
+        **HX,
+    )
+    assert response.status_code == 200
+    span = Span.objects.get()
+    assert (span.start, span.end, span.quote) == (10, 18, "said the")
+    body = html(response)
+    assert "Tagged “Sourcing”." in body and 'id="inspector"' in body
+    assert f'data-span="{span.pk}"' in body
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"start": "0", "end": "9", "quote": "Oficials"}, "does not match"),
+        ({"start": "0", "end": "500", "quote": ""}, "after the end of the text"),
+        ({"start": "x", "end": "9", "quote": "Officials"}, "whole number"),
+        ({"start": "9", "end": "10", "quote": " "}, "Only whitespace"),
+        ({"start": "0", "end": "9", "quote": "Officials", "code": "999999"}, "Unknown code"),
+    ],
+)
+def test_bad_input_answers_422_with_the_message_and_changes_nothing(client, study, data, message):
+    client.force_login(study["coder_a"])
+    data = {"code": study["codes"]["Sourcing"].pk, **data}
+    response = client.post(reverse("span-create", args=[study["document"].pk]), data, **HX)
+    assert response.status_code == 422
+    assert message in html(response) and 'role="alert"' in html(response)
+    assert "<html" not in html(response)
+    assert not Span.objects.exists()
+
+
+def test_a_duplicate_span_answers_422(client, study):
+    tag(study, 0, 9)
+    client.force_login(study["coder_a"])
+    data = {"start": 0, "end": 9, "quote": "Officials", "code": study["codes"]["Sourcing"].pk}
+    response = client.post(reverse("span-create", args=[study["document"].pk]), data, **HX)
+    assert response.status_code == 422
+    assert "already tagged “Sourcing”" in html(response)
+    assert Span.objects.count() == 1
+
+
+# --- Inspecting, changing, deleting -----------------------------------------------------
+
+
+def test_inspecting_a_place_lists_every_span_under_it(client, study):
+    outer = tag(study, 0, 30)
+    inner = tag(study, 10, 14, code="Loaded language")
+    tag(study, 40, 45)
+    client.force_login(study["coder_a"])
+    response = client.get(reverse("inspect", args=[study["document"].pk]), {"at": 11}, **HX)
+    inspector = html(response).split('id="inspector"')[1].split("</section>")[0]
+    assert inspector.count('class="inspected ') == 2
+    assert reverse("span-update", args=[outer.pk]) in inspector
+    assert reverse("span-update", args=[inner.pk]) in inspector
+    response = client.get(reverse("inspect", args=[study["document"].pk]), {"at": "x"}, **HX)
+    assert 'id="inspector"' not in html(response)
+
+
+def test_changing_code_and_note_saves_and_bumps_the_version(client, study):
+    span = tag(study, 0, 9)
+    client.force_login(study["coder_a"])
+    response = client.post(
+        reverse("span-update", args=[span.pk]),
+        {"version": 1, "code": study["codes"]["Loaded language"].pk, "note": "a note"},
+        **HX,
+    )
+    assert response.status_code == 200 and "Saved." in html(response)
+    span.refresh_from_db()
+    assert (span.code.name, span.note, span.version) == ("Loaded language", "a note", 2)
+
+
+def test_after_a_change_the_inspector_keeps_the_other_stacked_spans_open(client, study):
+    outer = tag(study, 0, 30)
+    inner = tag(study, 10, 14, code="Loaded language")
+    other_coders = tag(study, 0, 9, coder="b", note="B's own")
+    client.force_login(study["coder_a"])
+    response = client.post(
+        reverse("span-update", args=[inner.pk]),
+        {"version": 1, "note": "n", "keep": [outer.pk, inner.pk, other_coders.pk, "x"]},
+        **HX,
+    )
+    inspector = html(response).split('id="inspector"')[1].split("</section>")[0]
+    assert inspector.count('class="inspected ') == 2
+    assert f'data-span="{outer.pk}"' in inspector and "B's own" not in html(response)
+
+
+def test_a_span_whose_code_was_retired_can_still_get_a_note(client, study):
+    span = tag(study, 0, 9)
+    code = study["codes"]["Sourcing"]
+    code.active = False
+    code.save()
+    client.force_login(study["coder_a"])
+    response = client.post(
+        reverse("span-update", args=[span.pk]), {"version": 1, "code": code.pk, "note": "n"}, **HX
+    )
+    assert response.status_code == 200
+    span.refresh_from_db()
+    assert (span.note, span.code_id) == ("n", code.pk)
+
+
+def test_boundary_buttons_move_a_span_edge_by_one_word(client, study):
+    span = tag(study, 10, 14)  # "said"
+    client.force_login(study["coder_a"])
+    url = reverse("span-update", args=[span.pk])
+    client.post(url, {"version": 1, "adjust": "end-later"}, **HX)
+    span.refresh_from_db()
+    assert span.quote == "said the"
+    client.post(url, {"version": 2, "adjust": "start-earlier"}, **HX)
+    span.refresh_from_db()
+    assert span.quote == "Officials said the"
+    client.post(url, {"version": 3, "adjust": "start-later"}, **HX)
+    span.refresh_from_db()
+    assert span.quote == "said the"
+    response = client.post(url, {"version": 4, "adjust": "end-earlier"}, **HX)
+    span.refresh_from_db()
+    assert span.quote == "said" and response.status_code == 200
+
+
+def test_a_save_from_a_stale_tab_answers_409_and_shows_the_fresh_state(client, study):
+    span = tag(study, 0, 9)
+    client.force_login(study["coder_a"])
+    url = reverse("span-update", args=[span.pk])
+    client.post(url, {"version": 1, "note": "from tab one"}, **HX)
+    response = client.post(url, {"version": 1, "note": "from tab two"}, **HX)
+    assert response.status_code == 409
+    body = html(response)
+    assert "changed in another tab" in body
+    assert "from tab one</textarea>" in body and 'name="version" value="2"' in body
+    span.refresh_from_db()
+    assert (span.note, span.version) == ("from tab one", 2)
+
+
+def test_an_invalid_boundary_change_answers_422_and_changes_nothing(client, study):
+    span = tag(study, 0, 9)
+    client.force_login(study["coder_a"])
+    response = client.post(
+        reverse("span-update", args=[span.pk]), {"version": 1, "start": 9, "end": 10}, **HX
+    )
+    assert response.status_code == 422 and "Only whitespace" in html(response)
+    span.refresh_from_db()
+    assert (span.start, span.end, span.version) == (0, 9, 1)
+
+
+def test_delete_is_soft_offers_undo_and_undo_restores(client, study):
+    span = tag(study, 0, 9)
+    client.force_login(study["coder_a"])
+    response = client.post(reverse("span-delete", args=[span.pk]), {"version": 1}, **HX)
+    assert response.status_code == 200
+    body = html(response)
+    assert "Deleted “Sourcing”." in body and 'id="undo"' in body
+    assert reverse("span-restore", args=[span.pk]) in body and '"version": "2"' in body
+    assert 'class="hl ' not in body
+    span.refresh_from_db()
+    assert span.deleted_at is not None
+    response = client.post(reverse("span-restore", args=[span.pk]), {"version": 2}, **HX)
+    assert response.status_code == 200 and "Restored “Sourcing”." in html(response)
+    span.refresh_from_db()
+    assert span.deleted_at is None and span.version == 3
+
+
+def test_a_stale_delete_answers_409_and_keeps_the_span(client, study):
+    span = tag(study, 0, 9)
+    client.force_login(study["coder_a"])
+    client.post(reverse("span-update", args=[span.pk]), {"version": 1, "note": "n"}, **HX)
+    response = client.post(reverse("span-delete", args=[span.pk]), {"version": 1}, **HX)
+    assert response.status_code == 409
+    assert Span.objects.live().count() == 1
+
+
+# --- Blind coding -----------------------------------------------------------------------
+
+
+def test_another_coder_cannot_reach_a_document_page_without_an_assignment(
+    client, study, add_document
+):
+    only_a = add_document(study["project"], "A text only coder A codes.", name="a.txt")
+    services.assignment_create(document=only_a, coder=study["coder_a"])
+    client.force_login(study["coder_b"])
+    for name in ("annotate", "inspect"):
+        assert client.get(reverse(name, args=[only_a.pk])).status_code == 404
+    data = {"start": 0, "end": 1, "quote": "A", "code": study["codes"]["Sourcing"].pk}
+    assert client.post(reverse("span-create", args=[only_a.pk]), data).status_code == 404
+    status_url = reverse("assignment-status", args=[only_a.pk])
+    assert client.post(status_url, {"status": "done"}).status_code == 404
+    assert client.get(reverse("annotate", args=[999_999])).status_code == 404
+    assert not Span.objects.exists()
+
+
+def test_another_coder_gets_404_for_a_coders_span_ids_and_nothing_changes(client, study):
+    span = tag(study, 0, 9, note="A's note")
+    client.force_login(study["coder_b"])
+    for name, data in (
+        ("span-update", {"version": 1, "note": "B was here"}),
+        ("span-delete", {"version": 1}),
+        ("span-restore", {"version": 1}),
+    ):
+        assert client.post(reverse(name, args=[span.pk]), data, **HX).status_code == 404
+    span.refresh_from_db()
+    assert (span.note, span.version, span.deleted_at) == ("A's note", 1, None)
+
+
+def test_a_coder_never_sees_another_coders_spans_quotes_or_counts(client, study):
+    tag(study, 19, 31, note="secret note of A")  # "“confession”"
+    tag(study, 47, 54, code="Loaded language")  # "Critics"
+    mine = tag(study, 0, 9, coder="b")
+    client.force_login(study["coder_b"])
+    responses = [
+        client.get(page_url(study)),
+        client.get(page_url(study), **HX),
+        client.get(reverse("inspect", args=[study["document"].pk]), {"at": 20}, **HX),
+        client.post(reverse("span-update", args=[mine.pk]), {"version": 1, "note": "n"}, **HX),
+        client.get(reverse("home")),
+        client.get(reverse("project", args=[study["project"].pk])),
+    ]
+    for response in responses:
+        body = html(response)
+        assert response.status_code == 200
+        assert "secret note of A" not in body
+        assert ">“confession”<" not in body and ">Critics<" not in body
+        assert "2 spans" not in body and "3 spans" not in body
+    page = html(responses[0])
+    assert page.count('class="hl ') == 1 and "1 span<" in page
+    assert 'id="inspector"' not in html(responses[2])
+    assert '<td class="num">1</td>' in html(responses[4])
+
+
+# --- Finishing --------------------------------------------------------------------------
+
+
+def test_mark_done_redirects_to_the_next_unfinished_document(client, study, add_document):
+    second = add_document(study["project"], "A second article.", name="b.txt")
+    services.assignment_create(document=second, coder=study["coder_a"])
+    client.force_login(study["coder_a"])
+    status_url = reverse("assignment-status", args=[study["document"].pk])
+    response = client.post(status_url, {"status": "done"}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("annotate", args=[second.pk])
+    study["assignment_a"].refresh_from_db()
+    assert study["assignment_a"].status == AssignmentStatus.DONE
+    assert study["assignment_a"].done_at is not None
+
+
+def test_mark_done_from_htmx_answers_with_an_hx_redirect(client, study):
+    client.force_login(study["coder_a"])
+    status_url = reverse("assignment-status", args=[study["document"].pk])
+    response = client.post(status_url, {"status": "done"}, **HX)
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == reverse("next-document") + f"?after={study['document'].pk}"
+    response = client.get(response["HX-Redirect"], follow=True)
+    assert "Everything assigned to you is done." in html(response)
+
+
+def test_a_done_document_can_be_reopened_until_a_review_starts(client, study):
+    client.force_login(study["coder_a"])
+    status_url = reverse("assignment-status", args=[study["document"].pk])
+    client.post(status_url, {"status": "done"}, **HX)
+    response = client.post(status_url, {"status": "in_progress"}, **HX)
+    assert response.status_code == 200 and "Reopened." in html(response)
+    study["assignment_a"].refresh_from_db()
+    assert study["assignment_a"].status == AssignmentStatus.IN_PROGRESS
+    client.post(status_url, {"status": "done"}, **HX)
+    DocumentReview.objects.create(document=study["document"], started_by=study["reviewer"])
+    response = client.post(status_url, {"status": "in_progress"}, **HX)
+    assert response.status_code == 422 and "review" in html(response)
+    study["assignment_a"].refresh_from_db()
+    assert study["assignment_a"].status == AssignmentStatus.DONE
+
+
+def test_an_unknown_status_answers_422(client, study):
+    client.force_login(study["coder_a"])
+    status_url = reverse("assignment-status", args=[study["document"].pk])
+    response = client.post(status_url, {"status": "todo"}, **HX)
+    assert response.status_code == 422
+    study["assignment_a"].refresh_from_db()
+    assert study["assignment_a"].status == AssignmentStatus.TODO
+
+
+# --- Code colours, home -----------------------------------------------------------------
+
+
+def test_code_styles_emit_only_hex_colours_and_known_patterns(client, study):
+    client.force_login(study["coder_a"])
+    response = client.get(reverse("code-styles", args=[study["project"].pk]))
+    assert response["Content-Type"].startswith("text/css")
+    lines = html(response).strip().splitlines()
+    assert len(lines) == 2
+    for line in lines:
+        assert re.fullmatch(
+            r"\.code-\d+\{--code:#[0-9A-Fa-f]{6};--pattern:(solid|dashed|dotted|double)\}", line
+        ), line
+
+
+def test_code_styles_are_not_found_for_non_members(client, study, make_user):
+    client.force_login(make_user("outsider"))
+    assert client.get(reverse("code-styles", args=[study["project"].pk])).status_code == 404
+
+
+def test_home_shows_each_project_with_progress_and_own_span_counts(client, study, add_document):
+    second = add_document(study["project"], "A second article.", name="b.txt")
+    services.assignment_create(document=second, coder=study["coder_a"])
+    tag(study, 0, 9)
+    deleted = tag(study, 10, 14)
+    services.span_delete(span=deleted, expected_version=1)
+    services.assignment_set_status(assignment=study["assignment_a"], status="done")
+    client.force_login(study["coder_a"])
+    body = html(client.get(reverse("home")))
+    assert "Study" in body and "1 of 2 done" in body
+    assert '<progress max="100" value="50">' in body
+    assert re.findall(r'<td class="num">(\d+)</td>', body) == ["1", "0"]
+    assert body.count("status-done") == 1
+    response = client.get(reverse("next-document"))
+    assert response.url == reverse("annotate", args=[second.pk])
+
+
+def test_home_for_a_user_without_projects_says_so(client, make_user):
+    client.force_login(make_user())
+    assert "not a member of any project" in html(client.get(reverse("home")))
+
+
+def test_the_project_page_links_each_role_to_what_it_may_open(client, study):
+    from django.urls import reverse
+
+    project = study["project"]
+    url = reverse("project", args=[project.pk])
+    client.force_login(study["coder_a"])
+    coder_page = client.get(url).content.decode()
+    assert reverse("export", args=[project.pk]) in coder_page
+    assert reverse("review-queue", args=[project.pk]) not in coder_page
+    assert reverse("agreement", args=[project.pk]) not in coder_page
+    client.force_login(study["manager"])
+    manager_page = client.get(url).content.decode()
+    for name in ("manage-dashboard", "review-queue", "agreement", "export"):
+        assert reverse(name, args=[project.pk]) in manager_page

@@ -1,0 +1,208 @@
+"""Span services: what a coder's span must satisfy to be stored, and how it changes."""
+
+from __future__ import annotations
+
+import pytest
+
+from annotations import services
+from annotations.models import AssignmentStatus, AuditEvent, Span
+
+TEXT = "Officials said the “confession” was voluntary. Critics called it a sham.\n"
+
+
+def create(study, start, end, quote, code="Sourcing", **extra):
+    return services.span_create(
+        assignment=study["assignment_a"],
+        code_id=study["codes"][code].pk if code in study["codes"] else code,
+        start=start,
+        end=end,
+        quote=quote,
+        actor=study["coder_a"],
+        **extra,
+    )
+
+
+def test_a_span_is_stored_with_its_quote_and_the_assignment_moves_to_in_progress(study):
+    span = create(study, 0, 14, "Officials said", note="  attribution ")
+    span.refresh_from_db()
+    assert (span.start, span.end, span.quote, span.note) == (0, 14, "Officials said", "attribution")
+    assert TEXT[span.start : span.end] == span.quote
+    study["assignment_a"].refresh_from_db()
+    assert study["assignment_a"].status == AssignmentStatus.IN_PROGRESS
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "quote", "message"),
+    [
+        (0, 14, "Officials sad", "does not match"),
+        (60, 999, None, "after the end of the text"),
+        (-3, 4, None, "must not be negative"),
+        ("zero", 4, None, "whole number"),
+        ("", 4, None, "whole number"),
+        (14, 0, None, "empty or reversed"),
+        (9, 10, " ", "Only whitespace"),
+    ],
+)
+def test_a_bad_span_is_refused_with_a_message_and_nothing_is_stored(
+    study, start, end, quote, message
+):
+    with pytest.raises(services.ServiceError, match=message):
+        create(study, start, end, quote)
+    assert not Span.objects.exists()
+    assert not AuditEvent.objects.filter(object_type="span").exists()
+
+
+def test_leading_and_trailing_whitespace_is_trimmed_from_the_stored_span(study):
+    span = create(study, 9, 19, " said the ")
+    assert (span.start, span.end, span.quote) == (10, 18, "said the")
+
+
+def test_a_span_with_an_unknown_code_or_another_projects_code_is_refused(study, make_project):
+    other = make_project("Other study")
+    foreign = other.codebook.codes.first()
+    for code_id in (foreign.pk, 999_999, "abc", None):
+        with pytest.raises(services.ServiceError, match="Unknown code"):
+            create(study, 0, 9, "Officials", code=code_id)
+    assert not Span.objects.exists()
+
+
+def test_a_retired_code_cannot_be_used_for_a_new_span(study):
+    code = study["codes"]["Sourcing"]
+    code.active = False
+    code.save()
+    with pytest.raises(services.ServiceError, match="retired"):
+        create(study, 0, 9, "Officials")
+    assert not Span.objects.exists()
+
+
+def test_the_same_code_on_the_same_offsets_is_refused_but_overlaps_are_allowed(study):
+    create(study, 0, 14, "Officials said")
+    with pytest.raises(services.ServiceError, match="already tagged “Sourcing”"):
+        create(study, 0, 14, "Officials said")
+    create(study, 10, 18, "said the")  # same code, overlapping
+    create(study, 0, 14, "Officials said", code="Loaded language")  # other code, same text
+    assert Span.objects.live().count() == 3
+
+
+def test_two_coders_may_tag_the_same_text_with_the_same_code(study):
+    create(study, 0, 9, "Officials")
+    services.span_create(
+        assignment=study["assignment_b"],
+        code_id=study["codes"]["Sourcing"].pk,
+        start=0,
+        end=9,
+        quote="Officials",
+        actor=study["coder_b"],
+    )
+    assert Span.objects.count() == 2
+
+
+def test_an_update_changes_code_note_and_boundaries_and_bumps_the_version(study):
+    span = create(study, 0, 9, "Officials")
+    updated = services.span_update(
+        span=span,
+        expected_version=1,
+        code_id=study["codes"]["Loaded language"].pk,
+        start="0",
+        end="14",
+        note="reported speech",
+        actor=study["coder_a"],
+    )
+    updated.refresh_from_db()
+    assert updated.code == study["codes"]["Loaded language"]
+    assert (updated.quote, updated.note, updated.version) == (
+        "Officials said",
+        "reported speech",
+        2,
+    )
+    event = AuditEvent.objects.get(object_type="span", action="change")
+    assert event.before["version"] == 1 and event.after["quote"] == "Officials said"
+    assert event.actor == study["coder_a"]
+
+
+def test_a_save_from_a_stale_tab_is_refused_and_nothing_changes(study):
+    span = create(study, 0, 9, "Officials")
+    services.span_update(span=span, expected_version=1, note="first tab", actor=study["coder_a"])
+    with pytest.raises(services.ConflictError, match="changed in another tab"):
+        services.span_update(
+            span=span, expected_version=1, note="second tab", actor=study["coder_a"]
+        )
+    span.refresh_from_db()
+    assert (span.note, span.version) == ("first tab", 2)
+    assert AuditEvent.objects.filter(object_type="span", action="change").count() == 1
+
+
+def test_an_update_onto_whitespace_only_is_refused(study):
+    span = create(study, 0, 9, "Officials")
+    with pytest.raises(services.ServiceError, match="Only whitespace"):
+        services.span_update(span=span, expected_version=1, start=9, end=10)
+    span.refresh_from_db()
+    assert (span.start, span.end, span.version) == (0, 9, 1)
+
+
+def test_delete_is_soft_and_restore_brings_the_span_back_with_audit_events(study):
+    span = create(study, 0, 9, "Officials")
+    deleted = services.span_delete(span=span, expected_version=1, actor=study["coder_a"])
+    assert Span.objects.filter(pk=span.pk).exists()
+    assert deleted.deleted_at is not None and deleted.version == 2
+    assert not Span.objects.live().exists()
+    with pytest.raises(services.ConflictError):
+        services.span_update(span=deleted, expected_version=2, note="x")
+    restored = services.span_restore(span=deleted, expected_version=2, actor=study["coder_a"])
+    assert restored.deleted_at is None and restored.version == 3
+    assert Span.objects.live().count() == 1
+    actions = list(
+        AuditEvent.objects.filter(object_type="span", object_id=span.pk)
+        .order_by("pk")
+        .values_list("action", flat=True)
+    )
+    assert actions == ["create", "delete", "restore"]
+
+
+def test_a_stale_delete_is_refused(study):
+    span = create(study, 0, 9, "Officials")
+    services.span_update(span=span, expected_version=1, note="changed")
+    with pytest.raises(services.ConflictError):
+        services.span_delete(span=span, expected_version=1)
+    assert Span.objects.live().count() == 1
+
+
+def test_restore_is_refused_when_the_same_span_was_tagged_again(study):
+    span = create(study, 0, 9, "Officials")
+    deleted = services.span_delete(span=span, expected_version=1)
+    create(study, 0, 9, "Officials")
+    with pytest.raises(services.ServiceError, match="tagged again"):
+        services.span_restore(span=deleted, expected_version=2)
+    assert Span.objects.live().count() == 1
+
+
+def test_a_document_under_review_cannot_be_reopened_by_its_coder(study):
+    from annotations.models import AssignmentStatus, DocumentReview
+
+    services.assignment_set_status(assignment=study["assignment_a"], status=AssignmentStatus.DONE)
+    DocumentReview.objects.create(document=study["document"], started_by=study["reviewer"])
+    with pytest.raises(services.ServiceError, match="can no longer be reopened"):
+        services.assignment_set_status(
+            assignment=study["assignment_a"], status=AssignmentStatus.IN_PROGRESS
+        )
+    study["assignment_a"].refresh_from_db()
+    assert study["assignment_a"].status == AssignmentStatus.DONE
+
+
+def test_a_span_keeps_its_retired_code_when_only_its_note_changes(study):
+    code = study["codes"]["Sourcing"]
+    text = study["document"].text
+    span = services.span_create(
+        assignment=study["assignment_a"], code_id=code.pk, start=0, end=9, quote=text[:9]
+    )
+    code.active = False
+    code.save()
+    span = services.span_update(
+        span=span, expected_version=span.version, code_id=code.pk, note="still sourcing"
+    )
+    assert span.note == "still sourcing" and span.code_id == code.pk
+    other = study["codes"]["Loaded language"]
+    other.active = False
+    other.save()
+    with pytest.raises(services.ServiceError, match="retired"):
+        services.span_update(span=span, expected_version=span.version, code_id=other.pk)
