@@ -52,9 +52,9 @@ def nominal_alpha_figures() -> list[dict]:
             "name": "nominal alpha, 3 x 1,000,000 units (ours)",
             "value": round(ours_s, 4),
             "unit": "s",
-            "ratio_to": "krippendorff package, warm",
-            "ratio": round(ref_s / ours_s, 2),
-            "note": f"same value to 1e-9 (|diff| = {abs(ours - ref):.1e}); reference {ref_s:.3f} s",
+            "ratio_to": "nominal alpha (krippendorff package, warm)",
+            "note": f"same value to 1e-9 (|diff| = {abs(ours - ref):.1e}); "
+            f"{ref_s / ours_s:.1f}x faster than the package",
         },
         {
             "name": "nominal alpha (krippendorff package, warm)",

@@ -399,3 +399,30 @@ def test_span_f1_ignores_input_order_and_which_coder_comes_first(a, b, random):
         expected = span_f1(a, b, match)
         assert span_f1(random.sample(a, len(a)), random.sample(b, len(b)), match) == expected
         assert span_f1(b, a, match) == expected
+
+
+def test_nested_and_stacked_spans_of_other_codes_never_count_as_disagreement():
+    """A loaded-language span inside a foreign-interference span is its own layer: both
+    coders agree on interference whether or not they also marked the nested phrase."""
+    length = 200
+    interference = [("a", 20, 120, "FI"), ("b", 20, 120, "FI")]
+    nested = [("a", 40, 60, "LL")]  # only coder a marks the phrase inside
+    stacked = [("a", 150, 170, "SRC"), ("a", 150, 170, "LL2"), ("b", 150, 170, "SRC")]
+    spans = interference + nested + stacked
+    coders = ["a", "b"]
+    assert unitized_alpha(spans, length, code="FI", coders=coders) == pytest.approx(1.0)
+    assert unitized_alpha(spans, length, code="SRC", coders=coders) == pytest.approx(1.0)
+    # The nested phrase is a real disagreement in its own layer, and only there.
+    assert unitized_alpha(spans, length, code="LL", coders=coders) < 0.5
+    # Pooled over codes, the disagreement is LL's and LL2's alone: adding the agreed layers
+    # raises alpha, it never lowers it.
+    only_disputed = unitized_alpha(nested + stacked[1:2], length, coders=coders)
+    pooled = unitized_alpha(spans, length, coders=coders)
+    assert pooled > only_disputed
+
+
+def test_a_coders_overlapping_same_code_spans_are_merged_before_alpha_u():
+    merged = unitized_alpha(
+        [("a", 10, 30, "C"), ("a", 20, 40, "C"), ("b", 10, 40, "C")], 100, code="C", coders="ab"
+    )
+    assert merged == pytest.approx(1.0)
