@@ -359,15 +359,20 @@ def span_create(
         if assignment.status == AssignmentStatus.TODO:
             assignment.status = AssignmentStatus.IN_PROGRESS
             assignment.save(update_fields=["status", "updated_at"])
-        audit_record(
-            actor=actor,
-            action="create",
-            obj=span,
-            project=document.project,
-            document=document,
-            after=span_state(span),
-        )
+        _record_span(actor=actor, action="create", document=document, span=span, before=None)
     return span
+
+
+def _record_span(*, actor, action: str, span: Span, document: Document, before) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=span,
+        project=document.project,
+        document=document,
+        before=before,
+        after=span_state(span),
+    )
 
 
 def _locked_span(span: Span, expected_version) -> Span:
@@ -425,15 +430,7 @@ def span_update(
             raise ServiceError(f"This text is already tagged “{locked.code.name}”.")
         locked.version += 1
         locked.save()
-        audit_record(
-            actor=actor,
-            action="change",
-            obj=locked,
-            project=document.project,
-            document=document,
-            before=before,
-            after=span_state(locked),
-        )
+        _record_span(actor=actor, action="change", document=document, span=locked, before=before)
     return locked
 
 
@@ -448,15 +445,7 @@ def span_delete(*, span: Span, expected_version, actor=None) -> Span:
         locked.deleted_at = timezone.now()
         locked.version += 1
         locked.save(update_fields=["deleted_at", "version", "updated_at"])
-        audit_record(
-            actor=actor,
-            action="delete",
-            obj=locked,
-            project=document.project,
-            document=document,
-            before=before,
-            after=span_state(locked),
-        )
+        _record_span(actor=actor, action="delete", document=document, span=locked, before=before)
     return locked
 
 
@@ -481,13 +470,5 @@ def span_restore(*, span: Span, expected_version, actor=None) -> Span:
         locked.deleted_at = None
         locked.version += 1
         locked.save(update_fields=["deleted_at", "version", "updated_at"])
-        audit_record(
-            actor=actor,
-            action="restore",
-            obj=locked,
-            project=document.project,
-            document=document,
-            before=before,
-            after=span_state(locked),
-        )
+        _record_span(actor=actor, action="restore", document=document, span=locked, before=before)
     return locked
