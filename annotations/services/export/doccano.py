@@ -54,13 +54,7 @@ def doccano_chunks(project: Project, spec: ExportSpec) -> Iterator[str]:
             document = documents[pk]
             for layer, person in annotators.get(pk) or [("", None)]:
                 meta = {
-                    "document_id": pk,
-                    "external_id": document.external_id,
-                    "title": document.title,
-                    "outlet": document.outlet,
-                    "url": document.url,
-                    "published": document.published,
-                    "text_sha256": document.sha256,
+                    **document.metadata(),
                     "layer": layer,
                     "coder": labels.get(person, "") if person is not None else "",
                 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Q
 
@@ -83,6 +84,18 @@ class _Doc:
     sha256: str
     length: int
     text: str
+
+    def metadata(self) -> dict[str, Any]:
+        """The columns that identify a document in every export file."""
+        return {
+            "document_id": self.pk,
+            "external_id": self.external_id,
+            "title": self.title,
+            "outlet": self.outlet,
+            "url": self.url,
+            "published": self.published,
+            "text_sha256": self.sha256,
+        }
 
 
 def _documents(batch: list[int]) -> dict[int, _Doc]:

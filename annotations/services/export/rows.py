@@ -55,13 +55,7 @@ def span_rows(project: Project, spec: ExportSpec) -> Iterator[dict[str, Any]]:
             before, after = shape.context(document.text, start, end)
             yield {
                 "project": project.name,
-                "document_id": doc_id,
-                "external_id": document.external_id,
-                "title": document.title,
-                "outlet": document.outlet,
-                "url": document.url,
-                "published": document.published,
-                "text_sha256": document.sha256,
+                **document.metadata(),
                 "layer": layer,
                 "coder": labels.get(person, "") if person is not None else "",
                 "code": codes[code],
@@ -87,13 +81,7 @@ def document_rows(project: Project, spec: ExportSpec) -> Iterator[dict[str, Any]
         for pk in batch:
             document = documents[pk]
             yield {
-                "document_id": pk,
-                "external_id": document.external_id,
-                "title": document.title,
-                "outlet": document.outlet,
-                "url": document.url,
-                "published": document.published,
-                "text_sha256": document.sha256,
+                **document.metadata(),
                 "length": document.length,
                 "text": document.text,
             }
