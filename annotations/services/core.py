@@ -62,9 +62,12 @@ def span_state(span: Span) -> dict:
 def audit_record(
     *, actor, action: str, obj, project=None, document=None, before=None, after=None
 ) -> AuditEvent:
+    """Record one change. ``project`` may be left out when ``document`` is given."""
+    if project is None and document is not None:
+        project = document.project_id  # an id: no query
     return AuditEvent.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
-        project=project,
+        project_id=project.pk if isinstance(project, Project) else project,
         document=document,
         action=action,
         object_type=type(obj).__name__.lower(),
@@ -266,7 +269,6 @@ def assignment_create(*, document: Document, coder, actor=None) -> Assignment:
             actor=actor,
             action="create",
             obj=assignment,
-            project=document.project,
             document=document,
             after={"coder": coder.username},
         )
@@ -368,7 +370,6 @@ def _record_span(*, actor, action: str, span: Span, document: Document, before) 
         actor=actor,
         action=action,
         obj=span,
-        project=document.project,
         document=document,
         before=before,
         after=span_state(span),

@@ -86,7 +86,6 @@ def _review_for_update(document: Document, actor) -> DocumentReview:
             actor=actor,
             action="start",
             obj=review,
-            project=document.project,
             document=document,
             after={"status": review.status},
         )
@@ -123,7 +122,6 @@ def review_finish(*, document: Document, actor) -> DocumentReview:
         actor=actor,
         action="finish",
         obj=review,
-        project=document.project,
         document=document,
         before={"status": ReviewStatus.IN_REVIEW},
         after={"status": review.status},
@@ -143,7 +141,6 @@ def review_reopen(*, document: Document, actor) -> DocumentReview:
         actor=actor,
         action="reopen",
         obj=review,
-        project=document.project,
         document=document,
         before={"status": ReviewStatus.SETTLED},
         after={"status": review.status},
@@ -308,7 +305,6 @@ def _store(
             actor=actor,
             action="create",
             obj=gold,
-            project=document.project,
             document=document,
             after=gold_state(gold),
         )
@@ -380,7 +376,6 @@ def gold_settle(
             actor=actor,
             action="settle",
             obj=decision,
-            project=document.project,
             document=document,
             after={
                 "item_key": item_key,
@@ -425,7 +420,6 @@ def gold_accept_agreed(*, document: Document, actor) -> int:
                 actor=actor,
                 action="settle",
                 obj=decision,
-                project=document.project,
                 document=document,
                 after={
                     "item_key": key,
@@ -498,7 +492,6 @@ def gold_edit(
             actor=actor,
             action="change",
             obj=locked,
-            project=document.project,
             document=document,
             before=before,
             after=gold_state(locked),

@@ -476,7 +476,6 @@ def assignment_remove(*, assignment: Assignment, actor) -> None:
         actor=actor,
         action="delete",
         obj=assignment,
-        project=document.project,
         document=document,
         before={"coder": assignment.coder.username, "status": assignment.status},
     )
