@@ -29,9 +29,12 @@ class ProjectProgress:
         return round(100 * self.done / len(self.assignments)) if self.assignments else 0
 
 
-def my_work(user) -> list[ProjectProgress]:
-    """The user's projects with their own assignments and own live span counts (2 queries)."""
+def my_work(user, *, project_id: int | None = None) -> list[ProjectProgress]:
+    """The user's projects (or one of them) with their own assignments and own live span
+    counts (2 queries)."""
     memberships = Membership.objects.filter(user=user).select_related("project")
+    if project_id is not None:
+        memberships = memberships.filter(project_id=project_id)
     progress = {m.project_id: ProjectProgress(m) for m in memberships}
     assignments = (
         Assignment.objects.filter(coder=user, document__project__in=progress.keys())

@@ -16,7 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from annotations import selectors_review as review_selectors
 from annotations import services
-from annotations.models import AssignmentStatus, Role
+from annotations.models import AssignmentStatus
 from annotations.services import review
 
 ROLES = ("anonymous", "outsider", "coder_a", "coder_b", "reviewer", "manager")
@@ -250,7 +250,3 @@ def test_each_role_gets_exactly_what_it_may(client, world, name, role):
             assert not response["Location"].startswith(reverse("login"))
     else:
         assert response.status_code == 404, (response.status_code, response.content[:300])
-
-
-def test_role_names_match_the_model():
-    assert {Role.CODER, Role.REVIEWER, Role.MANAGER} == set(Role.values)

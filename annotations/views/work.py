@@ -22,7 +22,7 @@ def home(request):
 @require_GET
 def project(request, project_id: int):
     project, member = access_project(request.user, project_id)
-    progress = [p for p in selectors.my_work(request.user) if p.project.pk == project.pk]
+    progress = selectors.my_work(request.user, project_id=project.pk)
     return render(
         request,
         "annotations/project.html",
