@@ -8,7 +8,15 @@ from django.db.models import Count, Q
 from django.utils.text import Truncator
 
 from .domain.offsets import split_at_boundaries
-from .models import Assignment, AssignmentStatus, Code, Membership, Span
+from .models import (
+    Assignment,
+    AssignmentStatus,
+    Code,
+    DocumentReview,
+    Membership,
+    ReviewStatus,
+    Span,
+)
 
 
 @dataclass
@@ -146,6 +154,14 @@ def render_text(
 def shorten(text: str, length: int) -> str:
     # Truncator walks every character; most quotes are short enough to skip it.
     return text if len(text) <= length else Truncator(text).chars(length)
+
+
+def feedback_ready(assignment: Assignment) -> bool:
+    """Whether the coder may compare this document with its settled gold layer."""
+    document = assignment.document
+    return document.project.feedback_to_coders and (
+        DocumentReview.objects.filter(document=document, status=ReviewStatus.SETTLED).exists()
+    )
 
 
 @dataclass

@@ -462,3 +462,22 @@ def test_the_project_page_links_each_role_to_what_it_may_open(client, study):
     manager_page = client.get(url).content.decode()
     for name in ("manage-dashboard", "review-queue", "agreement", "export"):
         assert reverse(name, args=[project.pk]) in manager_page
+
+
+def test_the_coding_page_links_to_feedback_only_once_review_is_finished_and_allowed(client, study):
+    from django.urls import reverse
+
+    from annotations.models import DocumentReview, ReviewStatus
+
+    document, project = study["document"], study["project"]
+    feedback = reverse("review-feedback", args=[document.pk])
+    page = reverse("annotate", args=[document.pk])
+    client.force_login(study["coder_a"])
+    project.feedback_to_coders = True
+    project.save()
+    assert feedback not in client.get(page).content.decode()
+    DocumentReview.objects.create(document=document, status=ReviewStatus.SETTLED)
+    assert feedback in client.get(page).content.decode()
+    project.feedback_to_coders = False
+    project.save()
+    assert feedback not in client.get(page).content.decode()

@@ -62,6 +62,7 @@ def render_workspace(
         "error": error,
         "inspected": [span for span in screen.spans if span.pk in selected_ids],
         "undo": undo,
+        "feedback_ready": selectors.feedback_ready(assignment),
     }
     template = f"{TEMPLATE}#workspace" if is_fragment_request(request) else TEMPLATE
     response = TemplateResponse(request, template, context, status=status)
