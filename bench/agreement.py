@@ -66,7 +66,7 @@ def nominal_alpha_figures() -> list[dict]:
 
 def synthetic_documents(seed: int = 2):
     """1,000 documents with three coders who mostly agree, so alpha is far from 0."""
-    from annotations.domain.agreement_report import DocumentData, SpanData
+    from annotations.domain.agreement.report import DocumentData, SpanData
 
     rng = np.random.default_rng(seed)
     word = "lorem ipsum dolor sit amet consectetur "

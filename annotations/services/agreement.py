@@ -1,6 +1,6 @@
 """Agreement runs: gather the coders' spans, compute the report, store it on an AgreementRun.
 
-The maths is in :mod:`annotations.domain.agreement_report` (no Django). This module decides
+The maths is in :mod:`annotations.domain.agreement.report` (no Django). This module decides
 which work counts, fingerprints it so that an identical run is never computed twice, and
 moves a run through queued → running → done/failed under a row lock, so a task delivered
 twice (Redis redelivers after a worker dies) computes once.
@@ -19,7 +19,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from ..domain.agreement_report import DocumentData, SpanData, compute_report
+from ..domain.agreement.report import DocumentData, SpanData, compute_report
 from ..models import AgreementRun, Assignment, AssignmentStatus, Code, Project, RunStatus, Span
 from .core import ServiceError
 

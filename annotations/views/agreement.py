@@ -9,7 +9,7 @@ from django.urls import path
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
-from ..domain import agreement_display as display
+from ..domain.agreement import display
 from ..models import AgreementRun, RunStatus
 from ..permissions import NOT_FOUND, access_project, can_see_other_coders
 from ..pseudonyms import coder_labels

@@ -21,7 +21,7 @@ from annotations.agreement import (
     span_f1,
     unitized_alpha,
 )
-from annotations.domain.agreement import unitized_components
+from annotations.domain.agreement.unitizing import unitized_components
 
 NAN = math.nan
 EXACT = 1e-9

@@ -15,9 +15,15 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 
-from annotations.domain import agreement_report as report_module
-from annotations.domain.agreement import span_f1, unitized_alpha, unitized_components
-from annotations.domain.agreement_report import DocumentData, SpanData, compute_report
+from annotations.agreement import span_f1, unitized_alpha
+from annotations.domain.agreement.corpus import Corpus
+from annotations.domain.agreement.report import DocumentData, SpanData, compute_report
+from annotations.domain.agreement.unitizing import unitized_components
+from annotations.domain.agreement.unitizing_report import (
+    UnitizingParts,
+    alpha_u_documents,
+    alpha_u_resampled,
+)
 from annotations.domain.units import units
 
 EXACT = 1e-9
@@ -199,13 +205,13 @@ def test_alpha_u_uses_the_most_common_coder_set_and_says_so():
 @pytest.mark.parametrize("seed", range(3))
 def test_bootstrap_resamples_equal_the_plain_formula_on_each_resampled_continuum(seed):
     docs = random_corpus(seed, (("ann", "bob", "cat"), ("ann", "cat")), n_docs=7)
-    corpus = report_module._Corpus(docs, CODES, "token")
-    eligible, _ = report_module._alpha_u_documents(corpus)
+    corpus = Corpus(docs, CODES, "token")
+    eligible, _ = alpha_u_documents(corpus)
     draws = np.random.default_rng(seed).integers(0, corpus.n_docs, size=(5, corpus.n_docs))
     coders = [corpus.coders[r] for r in np.flatnonzero(corpus.member[eligible[0]])]
     for c, code in enumerate(CODES):
-        parts = report_module._UnitizingParts(corpus, c)
-        observed, expected = report_module._alpha_u_resampled(parts, corpus, eligible, draws)
+        parts = UnitizingParts(corpus, c)
+        observed, expected = alpha_u_resampled(parts, corpus, eligible, draws)
         for row in range(len(draws)):
             chosen = [corpus.docs[d] for d in draws[row] if d in set(eligible.tolist())]
             spans, length = continuum(chosen, code)

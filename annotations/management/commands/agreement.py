@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from annotations.domain.agreement_display import methods_sentence, rows_per_code
+from annotations.domain.agreement.display import methods_sentence, rows_per_code
 from annotations.management.commands.import_documents import find_project
 from annotations.services.agreement import RunSettings, agreement_execute, agreement_request
 

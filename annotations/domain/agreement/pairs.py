@@ -7,10 +7,10 @@ from itertools import combinations
 
 import numpy as np
 
-from annotations.domain.coefficients import cohen_kappa_from_table
-from annotations.domain.report_corpus import Corpus
-from annotations.domain.report_nominal import NominalParts
-from annotations.domain.span_match import overlap_matches
+from annotations.domain.agreement.coefficients import cohen_kappa_from_table
+from annotations.domain.agreement.corpus import Corpus
+from annotations.domain.agreement.nominal import NominalParts
+from annotations.domain.agreement.span_match import overlap_matches
 
 
 def coder_pairs(corpus: Corpus, nominal: list[NominalParts]) -> dict:

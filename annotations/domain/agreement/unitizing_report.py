@@ -12,8 +12,8 @@ from itertools import combinations
 
 import numpy as np
 
-from annotations.domain.report_corpus import Corpus, draw_counts
-from annotations.domain.unitizing import (
+from annotations.domain.agreement.corpus import Corpus, draw_counts
+from annotations.domain.agreement.unitizing import (
     merge_intervals,
     unitized_components,
     unitizing_observed_terms,

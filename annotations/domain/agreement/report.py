@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from annotations.domain.report_corpus import (
+from annotations.domain.agreement.corpus import (
     MIN_DEFINED_SHARE,
     Corpus,
     DocumentData,
@@ -38,9 +38,9 @@ from annotations.domain.report_corpus import (
     draw_counts,
     interval,
 )
-from annotations.domain.report_nominal import NominalParts, binary_alpha_parts, nominal_summary
-from annotations.domain.report_pairs import coder_pairs
-from annotations.domain.report_unitizing import (
+from annotations.domain.agreement.nominal import NominalParts, binary_alpha_parts, nominal_summary
+from annotations.domain.agreement.pairs import coder_pairs
+from annotations.domain.agreement.unitizing_report import (
     UnitizingParts,
     alpha_u_documents,
     alpha_u_point,
@@ -50,12 +50,6 @@ from annotations.domain.report_unitizing import (
 from annotations.domain.units import UNIT_KINDS
 
 __all__ = ["MIN_DEFINED_SHARE", "DocumentData", "SpanData", "compute_report"]
-
-# The report's internals under their former names, for callers that reach in (the tests do).
-_Corpus = Corpus
-_UnitizingParts = UnitizingParts
-_alpha_u_documents = alpha_u_documents
-_alpha_u_resampled = alpha_u_resampled
 
 
 def compute_report(

@@ -10,9 +10,12 @@ from itertools import combinations
 
 import numpy as np
 
-from annotations.domain.coefficients import alpha_from_coincidences, fleiss_kappa_from_sums
-from annotations.domain.report_corpus import Corpus, interval
-from annotations.domain.unitizing import merge_intervals
+from annotations.domain.agreement.coefficients import (
+    alpha_from_coincidences,
+    fleiss_kappa_from_sums,
+)
+from annotations.domain.agreement.corpus import Corpus, interval
+from annotations.domain.agreement.unitizing import merge_intervals
 
 
 class NominalParts:
