@@ -223,6 +223,11 @@ if not DEBUG:
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://"
 BROKER_DIR = Path(os.environ.get("FRAMING_BROKER_DIR") or VAR_DIR / "broker").resolve()
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # kombu's own filesystem transport lets a consumer read a message file before the
+    # producer has written it, and the worker dies (NOTES.md); framing.broker publishes by
+    # rename and sets unreadable files aside. Celery passes this to kombu as the transport,
+    # which then wins over the URL's scheme, here only: Redis keeps kombu's own.
+    CELERY_BROKER_TRANSPORT = "framing.broker:Transport"
     for _folder in ("messages", "control"):
         (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
