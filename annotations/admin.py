@@ -1,89 +1,37 @@
+"""The Django admin, for looking only: every model of the app is shown read-only.
+
+Every change to a project's data goes through its service, which checks it, records an
+audit event and bumps versions; the admin would do none of that. Managers change studies
+on the app's own pages; a superuser can still look at everything here.
+"""
+
 from django.contrib import admin
 
 from .models import (
+    AgreementRun,
     Assignment,
     AuditEvent,
     Code,
     Codebook,
+    CodebookVersion,
     Document,
+    DocumentReview,
+    GoldSpan,
     Membership,
     Project,
+    Pseudonym,
+    ReviewDecision,
     Span,
     WorkerCheck,
 )
 
 
-class MembershipInline(admin.TabularInline):
-    model = Membership
-    extra = 0
-    autocomplete_fields = ["user"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never changed: no add, change or delete, and no bulk actions."""
 
+    actions = None
 
-@admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
-    list_display = ["name", "blind", "agreement_unit", "created_at"]
-    search_fields = ["name"]
-    inlines = [MembershipInline]
-
-
-@admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "project", "role"]
-    list_filter = ["role", "project"]
-
-
-class CodeInline(admin.TabularInline):
-    model = Code
-    extra = 0
-    fields = ["name", "shortcut", "colour", "order", "active"]
-
-
-@admin.register(Codebook)
-class CodebookAdmin(admin.ModelAdmin):
-    list_display = ["project", "version", "updated_at"]
-    inlines = [CodeInline]
-
-
-@admin.register(Code)
-class CodeAdmin(admin.ModelAdmin):
-    list_display = ["name", "codebook", "shortcut", "colour", "order", "active"]
-    list_filter = ["active", "codebook__project"]
-
-    def has_delete_permission(self, request, obj=None):
-        # Codes in use are retired (active = False), never deleted.
-        return obj is None or not obj.spans.exists()
-
-
-@admin.register(Document)
-class DocumentAdmin(admin.ModelAdmin):
-    list_display = ["title", "project", "outlet", "published", "length"]
-    list_filter = ["project", "outlet"]
-    search_fields = ["title", "external_id"]
-    readonly_fields = ["text", "sha256", "length"]
-
-
-@admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
-    list_display = ["document", "coder", "status", "updated_at"]
-    list_filter = ["status", "document__project"]
-
-
-@admin.register(Span)
-class SpanAdmin(admin.ModelAdmin):
-    list_display = ["code", "start", "end", "assignment", "version", "deleted_at"]
-    list_filter = ["code", "assignment__document__project"]
-    readonly_fields = ["quote", "start", "end", "version", "created_at", "updated_at"]
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # a coder's work is soft-deleted through the app, never erased
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "actor", "action", "object_type", "object_id", "project"]
-    list_filter = ["action", "object_type", "project"]
-
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -93,6 +41,86 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(Project)
+class ProjectAdmin(ReadOnlyAdmin):
+    list_display = ["name", "blind", "agreement_unit", "created_at"]
+    search_fields = ["name"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(ReadOnlyAdmin):
+    list_display = ["user", "project", "role"]
+    list_filter = ["role", "project"]
+
+
+@admin.register(Pseudonym)
+class PseudonymAdmin(ReadOnlyAdmin):
+    list_display = ["project", "user", "number"]
+
+
+@admin.register(Codebook)
+class CodebookAdmin(ReadOnlyAdmin):
+    list_display = ["project", "version", "updated_at"]
+
+
+@admin.register(CodebookVersion)
+class CodebookVersionAdmin(ReadOnlyAdmin):
+    list_display = ["codebook", "number", "created_at", "created_by"]
+
+
+@admin.register(Code)
+class CodeAdmin(ReadOnlyAdmin):
+    list_display = ["name", "codebook", "shortcut", "colour", "order", "active"]
+    list_filter = ["active", "codebook__project"]
+
+
+@admin.register(Document)
+class DocumentAdmin(ReadOnlyAdmin):
+    list_display = ["title", "project", "outlet", "published", "length"]
+    list_filter = ["project", "outlet"]
+    search_fields = ["title", "external_id"]
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(ReadOnlyAdmin):
+    list_display = ["document", "coder", "status", "updated_at"]
+    list_filter = ["status", "document__project"]
+
+
+@admin.register(Span)
+class SpanAdmin(ReadOnlyAdmin):
+    list_display = ["code", "start", "end", "assignment", "version", "deleted_at"]
+    list_filter = ["code", "assignment__document__project"]
+
+
+@admin.register(GoldSpan)
+class GoldSpanAdmin(ReadOnlyAdmin):
+    list_display = ["code", "start", "end", "document", "provenance", "version", "deleted_at"]
+    list_filter = ["provenance", "document__project"]
+
+
+@admin.register(DocumentReview)
+class DocumentReviewAdmin(ReadOnlyAdmin):
+    list_display = ["document", "status", "started_by", "started_at", "settled_at"]
+
+
+@admin.register(ReviewDecision)
+class ReviewDecisionAdmin(ReadOnlyAdmin):
+    list_display = ["document", "kind", "action", "start", "end", "decided_by", "decided_at"]
+
+
+@admin.register(AgreementRun)
+class AgreementRunAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "project", "status", "requested_at", "finished_at", "attempts"]
+    list_filter = ["status", "project"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor", "action", "object_type", "object_id", "project"]
+    list_filter = ["action", "object_type", "project"]
+
+
 @admin.register(WorkerCheck)
-class WorkerCheckAdmin(admin.ModelAdmin):
+class WorkerCheckAdmin(ReadOnlyAdmin):
     list_display = ["token", "hostname", "at"]

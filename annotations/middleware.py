@@ -66,3 +66,25 @@ class DatabaseUnavailableMiddleware:
         response = HttpResponse(self.MESSAGE, status=503, content_type="text/plain; charset=utf-8")
         response["Retry-After"] = "5"
         return response
+
+
+class InputErrorMiddleware:
+    """Answer 422 with the message when a request parameter does not parse.
+
+    Views parse their input at the edge (``annotations.forms``) and most answer a refusal
+    on their own page; this is the floor under them, so hostile input can never surface
+    as a server error.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from .forms import InputError
+
+        if not isinstance(exception, InputError):
+            return None
+        return HttpResponse(f"{exception}\n", status=422, content_type="text/plain; charset=utf-8")

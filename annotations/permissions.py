@@ -1,18 +1,41 @@
-"""Who may see and change what.
+"""Who may see and change what: every access rule of the app, and nowhere else.
 
-Every ``access_*`` function answers "not found" (404) both for objects that do not
-exist and for objects the user may not see, with the same message, so that an id
-belonging to another coder or project reveals nothing (not even that it exists).
+Every ``access_*`` function answers "not found" (404) both for objects that do not exist
+and for objects the user may not see, with the same message, so that an id belonging to
+another coder or project reveals nothing (not even that it exists). Views call these;
+templates receive the booleans of :class:`Rights` and never look at roles.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 from django.http import Http404
 
-from .models import Assignment, Document, Membership, Project, Role, Span
+from .models import (
+    AgreementRun,
+    Assignment,
+    Code,
+    Document,
+    DocumentReview,
+    GoldSpan,
+    Membership,
+    Project,
+    ReviewStatus,
+    Role,
+    Span,
+)
+from .selectors.export.spec import LAYER_CODERS, ExportSpec
 
 NOT_FOUND = "Not found."
 REVIEW_ROLES = (Role.REVIEWER, Role.MANAGER)
+
+
+def _not_found():
+    return Http404(NOT_FOUND)
+
+
+# --- Projects and roles ---------------------------------------------------------------
 
 
 def membership(user, project: Project | int) -> Membership | None:
@@ -31,8 +54,140 @@ def access_project(user, project_id: int, *, roles=None) -> tuple[Project, Membe
         else None
     )
     if member is None or (roles is not None and member.role not in roles):
-        raise Http404(NOT_FOUND)
+        raise _not_found()
     return member.project, member
+
+
+def access_manage(user, project_id: int) -> tuple[Project, Membership]:
+    """The project's managers only: settings, documents, codebook, people, assignments."""
+    return access_project(user, project_id, roles=(Role.MANAGER,))
+
+
+def access_review(user, project_id: int) -> tuple[Project, Membership]:
+    """Reviewers and managers: the review queue."""
+    return access_project(user, project_id, roles=REVIEW_ROLES)
+
+
+def can_see_other_coders(member: Membership) -> bool:
+    """Reviewers and managers see everyone's work; coders only in open (non-blind) projects."""
+    return member.role in REVIEW_ROLES or not member.project.blind
+
+
+def access_agreement(user, project_id: int) -> tuple[Project, Membership]:
+    """Reviewers and managers; coders too in open projects, never in blind ones."""
+    project, member = access_project(user, project_id)
+    if not can_see_other_coders(member):
+        raise _not_found()
+    return project, member
+
+
+def can_export(member: Membership) -> bool:
+    return member.role != Role.CODER or member.project.coders_may_export
+
+
+def access_export(user, project_id: int) -> tuple[Project, Membership]:
+    """Every member, except coders of a project that keeps exports to reviewers and managers."""
+    project, member = access_project(user, project_id)
+    if not can_export(member):
+        raise _not_found()
+    return project, member
+
+
+def may_choose_names(member: Membership) -> bool:
+    """Only a manager may export a blind project with usernames (and must ask for it)."""
+    return member.role == Role.MANAGER and member.project.blind
+
+
+def export_scope(spec: ExportSpec, member: Membership) -> ExportSpec:
+    """Narrow what was asked to what the member may see: a coder gets their own spans and
+    nothing derived from other coders in a blind project; only managers see names."""
+    blind = member.project.blind
+    if member.role == Role.CODER:
+        return replace(
+            spec,
+            layer=LAYER_CODERS,
+            coder_id=member.user_id,
+            names=not blind,
+            audit_actor_id=member.user_id,
+            others=not blind,
+        )
+    if member.role == Role.REVIEWER:
+        return replace(spec, names=not blind)
+    return replace(spec, names=spec.names or not blind)
+
+
+@dataclass(frozen=True)
+class Rights:
+    """What a member may use in a project, for pages to show or hide."""
+
+    is_coder: bool
+    can_manage: bool
+    can_review: bool
+    can_see_agreement: bool
+    can_export: bool
+    may_choose_names: bool
+    sees_feedback: bool  # a coder whose settled documents may be compared with gold
+
+
+def rights(member: Membership) -> Rights:
+    return Rights(
+        is_coder=member.role == Role.CODER,
+        can_manage=member.role == Role.MANAGER,
+        can_review=member.role in REVIEW_ROLES,
+        can_see_agreement=can_see_other_coders(member),
+        can_export=can_export(member),
+        may_choose_names=may_choose_names(member),
+        sees_feedback=member.role == Role.CODER and member.project.feedback_to_coders,
+    )
+
+
+# --- Objects inside a project a member manages ---------------------------------------------
+
+
+def access_project_code(project: Project, code_id: int) -> Code:
+    code = Code.objects.filter(pk=code_id, codebook__project=project).first()
+    if code is None:
+        raise _not_found()
+    return code
+
+
+def access_project_member(project: Project, membership_id: int) -> Membership:
+    member = (
+        Membership.objects.select_related("user", "project")
+        .filter(pk=membership_id, project=project)
+        .first()
+    )
+    if member is None:
+        raise _not_found()
+    return member
+
+
+def access_project_document(project: Project, document_id: int) -> Document:
+    document = Document.objects.filter(pk=document_id, project=project).first()
+    if document is None:
+        raise _not_found()
+    return document
+
+
+def access_project_assignment(project: Project, assignment_id: int) -> Assignment:
+    assignment = (
+        Assignment.objects.select_related("document", "coder")
+        .filter(pk=assignment_id, document__project=project)
+        .first()
+    )
+    if assignment is None:
+        raise _not_found()
+    return assignment
+
+
+def access_run(project: Project, run_id: int) -> AgreementRun:
+    run = AgreementRun.objects.filter(pk=run_id, project=project).first()
+    if run is None:
+        raise _not_found()
+    return run
+
+
+# --- Coding -----------------------------------------------------------------------------
 
 
 def access_assignment(user, document_id: int) -> Assignment:
@@ -45,32 +200,63 @@ def access_assignment(user, document_id: int) -> Assignment:
         else None
     )
     if assignment is None or membership(user, assignment.document.project_id) is None:
-        raise Http404(NOT_FOUND)
+        raise _not_found()
     return assignment
 
 
 def access_own_span(user, span_id: int) -> Span:
     """A live or deleted span of the user's own: coders change only their own work."""
     span = (
-        Span.objects.select_related("assignment__document__project", "code")
+        Span.objects.select_related("assignment__document__project__codebook", "code")
         .filter(pk=span_id, assignment__coder=user)
         .first()
         if user.is_authenticated
         else None
     )
     if span is None or membership(user, span.assignment.document.project_id) is None:
-        raise Http404(NOT_FOUND)
+        raise _not_found()
     return span
+
+
+def can_see_feedback(assignment: Assignment) -> bool:
+    """A coder may compare a document with its gold layer once its review is finished, in
+    projects that allow it."""
+    document = assignment.document
+    return document.project.feedback_to_coders and (
+        DocumentReview.objects.filter(document=document, status=ReviewStatus.SETTLED).exists()
+    )
+
+
+def access_feedback(user, document_id: int) -> Assignment:
+    assignment = access_assignment(user, document_id)
+    if not can_see_feedback(assignment):
+        raise _not_found()
+    return assignment
+
+
+# --- Review ------------------------------------------------------------------------------
 
 
 def access_document_for_review(user, document_id: int) -> tuple[Document, Membership]:
     document = Document.objects.select_related("project").filter(pk=document_id).first()
     if document is None:
-        raise Http404(NOT_FOUND)
+        raise _not_found()
     _, member = access_project(user, document.project_id, roles=REVIEW_ROLES)
     return document, member
 
 
-def can_see_other_coders(member: Membership) -> bool:
-    """Reviewers and managers see everyone's work; coders only in open (non-blind) projects."""
-    return member.role in REVIEW_ROLES or not member.project.blind
+def access_gold(user, gold_id: int) -> tuple[GoldSpan, Document]:
+    gold = GoldSpan.objects.filter(pk=gold_id).first()
+    if gold is None:
+        raise _not_found()
+    document, _ = access_document_for_review(user, gold.document_id)
+    gold.document = document
+    return gold, document
+
+
+# --- Accounts ------------------------------------------------------------------------------
+
+
+def awaiting_password(user) -> bool:
+    """An account created by invitation whose owner has not chosen a password yet."""
+    return not user.has_usable_password() and user.last_login is None

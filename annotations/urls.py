@@ -1,7 +1,7 @@
 """Each view module owns its URL patterns; this list only gathers them.
 
 Every pattern here is enumerated by the authorization matrix test: a new URL without an
-entry there makes that test fail.
+entry there makes that test fail. Ids in paths are ``<id:...>`` (see ``converters``).
 """
 
 from .views import agreement, audit, coding, export, manage, review, work

@@ -164,13 +164,13 @@ def job_figures(documents) -> list[dict]:
                 )
         Span.objects.bulk_create(rows, batch_size=5000)
         started = time.perf_counter()
-        run = service.agreement_request(project=project, enqueue=False)
+        run = service.agreement_request(project=project, enqueue=False).run
         run = service.agreement_execute(run_id=run.pk)
         wall = time.perf_counter() - started
         # Memory in a second pass: tracemalloc slows numpy-heavy code several-fold.
         AgreementRun.objects.all().delete()
         tracemalloc.start()
-        again = service.agreement_request(project=project, enqueue=False)
+        again = service.agreement_request(project=project, enqueue=False).run
         service.agreement_execute(run_id=again.pk)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()

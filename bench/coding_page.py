@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import random
 
+from annotations.services import codebook, imports, people, projects
+
 from . import fresh_database, median, p95, timed
 
 ARTICLE_CHARS = 50_000
@@ -71,24 +73,23 @@ def word_starts(text: str) -> list[int]:
 def build(rng: random.Random):
     from django.contrib.auth import get_user_model
 
-    from annotations import services
     from annotations.models import Span
 
-    project = services.project_create(name="Benchmark", blind=True)
+    project = projects.project_create(name="Benchmark", blind=True)
     codes = [
-        services.code_create(codebook=project.codebook, name=name, shortcut=str(i))
+        codebook.code_create(codebook=project.codebook, name=name, shortcut=str(i))
         for i, name in enumerate(("Confession", "Interference", "Sourcing", "Loaded"), start=1)
     ]
     text = article(rng)
-    document = services.documents_import(
+    document = imports.documents_import(
         project=project, files=[("long.txt", text.encode("utf-8"))]
     ).created[0]
     users = get_user_model().objects
     coders = [users.create_user(f"coder{i}") for i in range(CODERS + 1)]
     assignments = []
     for coder in coders:
-        services.membership_set(project=project, user=coder, role="coder")
-        assignments.append(services.assignment_create(document=document, coder=coder))
+        people.membership_set(project=project, user=coder, role="coder")
+        assignments.append(assignments.assignment_create(document=document, coder=coder))
     starts = word_starts(text)
     spans, seen = [], set()
     while len(spans) < SPANS:

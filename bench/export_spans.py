@@ -22,6 +22,9 @@ import sys
 import time
 from pathlib import Path
 
+from annotations.domain.textio import sha256_text
+from annotations.services import codebook, people, projects
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "var" / "bench"
 SPANS_PER_DOCUMENT = 500
@@ -127,7 +130,6 @@ def _build(spans: int) -> dict:
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from annotations import services
     from annotations.models import Assignment, AssignmentStatus, Document, Project, Span
 
     started = time.perf_counter()
@@ -138,11 +140,11 @@ def _build(spans: int) -> dict:
         cursor.execute("PRAGMA synchronous=OFF")
     users = get_user_model()
     coders = [users.objects.create_user(username=f"bench{i}") for i in range(2)]
-    project = services.project_create(name=PROJECT)
+    project = projects.project_create(name=PROJECT)
     for coder in coders:
-        services.membership_set(project=project, user=coder, role="coder")
+        people.membership_set(project=project, user=coder, role="coder")
     codes = [
-        services.code_create(codebook=project.codebook, name=f"Code {i}", shortcut=str(i))
+        codebook.code_create(codebook=project.codebook, name=f"Code {i}", shortcut=str(i))
         for i in range(5)
     ]
     per_coder = SPANS_PER_DOCUMENT // len(coders)
@@ -158,7 +160,7 @@ def _build(spans: int) -> dict:
                     title=f"Article {n}",
                     outlet="=Bench Daily",
                     text=text,
-                    sha256=services.sha256_text(text),
+                    sha256=sha256_text(text),
                 )
                 for n, text in zip(batch, texts, strict=True)
             )

@@ -29,6 +29,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from annotations.services import assignments, codebook, imports, people, projects
+
 from . import _servers
 
 DB_NAME = "framing_bench"
@@ -81,13 +83,12 @@ def seed(*, coders: int, doc_chars: int, seeded_spans: int) -> dict:
     from django.contrib.sessions.backends.db import SessionStore
     from django.utils.crypto import get_random_string
 
-    from annotations import services
     from annotations.models import Assignment, AssignmentStatus, Span
 
     rng = random.Random(9)
-    project = services.project_create(name="Load study")
+    project = projects.project_create(name="Load study")
     codes = [
-        services.code_create(codebook=project.codebook, name=name, shortcut=str(i))
+        codebook.code_create(codebook=project.codebook, name=name, shortcut=str(i))
         for i, name in enumerate(("Conflict", "Sourcing", "Loaded", "Human interest"), 1)
     ]
     users = get_user_model().objects
@@ -96,11 +97,11 @@ def seed(*, coders: int, doc_chars: int, seeded_spans: int) -> dict:
     for number in range(coders):
         if number % 2 == 0:
             body = article(rng, doc_chars).encode()
-            outcome = services.documents_import(project=project, files=[(f"d{number}.txt", body)])
+            outcome = imports.documents_import(project=project, files=[(f"d{number}.txt", body)])
             document = outcome.created[0]
         user = users.create_user(f"coder{number:02d}")  # no password: sessions made below
-        services.membership_set(project=project, user=user, role="coder")
-        assignment = services.assignment_create(document=document, coder=user)
+        people.membership_set(project=project, user=user, role="coder")
+        assignment = assignments.assignment_create(document=document, coder=user)
         bounds = word_bounds(document.text)
         chosen: set[tuple[int, int, int]] = set()
         while len(chosen) < seeded_spans:
@@ -147,7 +148,7 @@ def request_agreement(*, project_id: int, n_bootstrap: int) -> int:
     run = agreement.agreement_request(
         project=Project.objects.get(pk=project_id),
         run_settings=agreement.RunSettings(n_bootstrap=n_bootstrap, include_in_progress=True),
-    )
+    ).run
     return run.pk
 
 

@@ -17,6 +17,8 @@ import os
 import random
 import re
 
+from annotations.services import codebook, imports, people, projects
+
 from . import fresh_database, median, p95, timed
 
 LENGTH = 50_000
@@ -66,25 +68,24 @@ def _build():
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from annotations import services
     from annotations.models import Assignment, AssignmentStatus, Role, Span
 
     rng = random.Random(5)
-    project = services.project_create(name="Review benchmark")
+    project = projects.project_create(name="Review benchmark")
     codes = [
-        services.code_create(codebook=project.codebook, name=name, shortcut=str(i))
+        codebook.code_create(codebook=project.codebook, name=name, shortcut=str(i))
         for i, name in enumerate(("Confession", "Interference", "Sourcing", "Loaded"), start=1)
     ]
     text = _article(rng)
     empty_text = _article(random.Random(6))
     documents = []
     for name, body in (("article.txt", text), ("empty.txt", empty_text)):
-        outcome = services.documents_import(project=project, files=[(name, body.encode())])
+        outcome = imports.documents_import(project=project, files=[(name, body.encode())])
         documents.append(outcome.created[0])
     document, empty = documents
     users = get_user_model().objects
     reviewer = users.create_user("bench_reviewer")
-    services.membership_set(project=project, user=reviewer, role=Role.REVIEWER)
+    people.membership_set(project=project, user=reviewer, role=Role.REVIEWER)
     bounds = [(m.start(), m.end()) for m in re.finditer(r"\w+", text)]
     step = len(bounds) // SPANS
     base = [
@@ -94,7 +95,7 @@ def _build():
     coders = []
     for n in range(CODERS):
         coder = users.create_user(f"bench_coder_{n}")
-        services.membership_set(project=project, user=coder, role=Role.CODER)
+        people.membership_set(project=project, user=coder, role=Role.CODER)
         coders.append(coder)
         for doc in (document, empty):
             assignment = Assignment.objects.create(
@@ -127,17 +128,17 @@ def _load() -> str:
 
 def run() -> dict:
     with fresh_database("review_page"):
-        from django.test import Client
-        from django.urls import reverse
-
-        from annotations.domain.alignment import Kind, summarise
-        from annotations.models import Span
         from annotations.selectors_review import (
             _aligned,
             document_alignment,
             item_key,
             review_page,
         )
+        from django.test import Client
+        from django.urls import reverse
+
+        from annotations.domain.alignment import Kind, summarise
+        from annotations.models import Span
 
         document, empty, reviewer, coder = _build()
         items = document_alignment(document).items

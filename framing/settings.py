@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "annotations.middleware.RejectNulMiddleware",
     "annotations.middleware.DatabaseUnavailableMiddleware",
+    "annotations.middleware.InputErrorMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

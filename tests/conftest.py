@@ -9,9 +9,9 @@ import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 
-from annotations import services
+from annotations.domain.textio import sha256_text
 from annotations.models import AgreementRun, Membership, Role
-from annotations.services import studies
+from annotations.services import assignments, codebook, imports, people, projects, spans
 
 _names = itertools.count(1)
 
@@ -64,9 +64,9 @@ def make_user(db):
 @pytest.fixture
 def make_project(db):
     def make(name: str | None = None, *, blind: bool = True, codes=("Sourcing", "Loaded language")):
-        project = services.project_create(name=name or f"Project {next(_names)}", blind=blind)
+        project = projects.project_create(name=name or f"Project {next(_names)}", blind=blind)
         for i, code in enumerate(codes, start=1):
-            services.code_create(codebook=project.codebook, name=code, shortcut=str(i))
+            codebook.code_create(codebook=project.codebook, name=code, shortcut=str(i))
         return project
 
     return make
@@ -75,11 +75,11 @@ def make_project(db):
 @pytest.fixture
 def add_document(db):
     def add(project, text: str, name: str = "doc.txt"):
-        outcome = services.documents_import(project=project, files=[(name, text.encode("utf-8"))])
+        outcome = imports.documents_import(project=project, files=[(name, text.encode("utf-8"))])
         assert outcome.ok, outcome.problems
         if outcome.created:
             return outcome.created[0]
-        return project.documents.get(sha256=services.sha256_text(text))
+        return project.documents.get(sha256=sha256_text(text))
 
     return add
 
@@ -87,7 +87,7 @@ def add_document(db):
 @pytest.fixture
 def member(db):
     def add(project, user, role: str = Role.CODER):
-        services.membership_set(project=project, user=user, role=role)
+        people.membership_set(project=project, user=user, role=role)
         return user
 
     return add
@@ -104,8 +104,8 @@ def study(make_user, make_project, add_document, member):
     coder_b = member(project, make_user("coder_b"))
     reviewer = member(project, make_user("reviewer"), Role.REVIEWER)
     manager = member(project, make_user("manager"), Role.MANAGER)
-    assignment_a = services.assignment_create(document=document, coder=coder_a)
-    assignment_b = services.assignment_create(document=document, coder=coder_b)
+    assignment_a = assignments.assignment_create(document=document, coder=coder_a)
+    assignment_b = assignments.assignment_create(document=document, coder=coder_b)
     codes = {code.name: code for code in project.codebook.codes.all()}
     return {
         "project": project,
@@ -125,7 +125,7 @@ def world(study, make_user):
     """The study fixture plus an outsider, a span of coder A and an agreement run."""
     text = study["document"].text
     code = study["codes"]["Sourcing"]
-    span_a = services.span_create(
+    span_a = spans.span_create(
         assignment=study["assignment_a"],
         code_id=code.pk,
         start=0,
@@ -133,7 +133,7 @@ def world(study, make_user):
         quote=text[: len("Officials")],
     )
     run = AgreementRun.objects.create(project=study["project"], fingerprint="f" * 64)
-    invited = studies.member_add(
+    invited = people.member_add(
         project=study["project"], username="invited", role=Role.CODER, actor=None
     ).membership
     return {

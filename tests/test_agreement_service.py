@@ -9,10 +9,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from annotations import services
 from annotations.agreement import span_f1, unitized_alpha
 from annotations.models import AgreementRun, AssignmentStatus, RunStatus
 from annotations.services import agreement as service
+from annotations.services import assignments, spans
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def tag(study, coder: str, code: str, phrase: str, occurrence: int = 0):
     start = -1
     for _ in range(occurrence + 1):
         start = document.text.index(phrase, start + 1)
-    return services.span_create(
+    return spans.span_create(
         assignment=study[f"assignment_{coder}"],
         code_id=study["codes"][code].pk,
         start=start,
@@ -35,7 +35,7 @@ def tag(study, coder: str, code: str, phrase: str, occurrence: int = 0):
 
 def finish(study, *coders):
     for coder in coders:
-        services.assignment_set_status(
+        assignments.assignment_set_status(
             assignment=study[f"assignment_{coder}"], status=AssignmentStatus.DONE
         )
 
@@ -52,7 +52,7 @@ def coded(study, django_capture_on_commit_callbacks):
 
 
 def run_now(project, run_settings=FAST):
-    run = service.agreement_request(project=project, run_settings=run_settings, enqueue=False)
+    run = service.agreement_request(project=project, run_settings=run_settings, enqueue=False).run
     return service.agreement_execute(run_id=run.pk)
 
 
@@ -91,25 +91,33 @@ def test_only_documents_finished_by_two_coders_count_unless_asked(study):
 def test_deleted_spans_do_not_count(coded):
     before = run_now(coded["project"]).results["counts"]["spans"]
     span = coded["assignment_a"].spans.live().get(quote="Critics called")
-    services.span_delete(span=span, expected_version=span.version)
+    spans.span_delete(span=span, expected_version=span.version)
     assert run_now(coded["project"]).results["counts"]["spans"] == before - 1
 
 
 def test_asking_twice_for_the_same_input_gives_the_same_run(coded):
-    first = service.agreement_request(project=coded["project"], run_settings=FAST, enqueue=False)
-    second = service.agreement_request(project=coded["project"], run_settings=FAST, enqueue=False)
+    first = service.agreement_request(
+        project=coded["project"], run_settings=FAST, enqueue=False
+    ).run
+    second = service.agreement_request(
+        project=coded["project"], run_settings=FAST, enqueue=False
+    ).run
     assert first.pk == second.pk
     service.agreement_execute(run_id=first.pk)
-    third = service.agreement_request(project=coded["project"], run_settings=FAST, enqueue=False)
+    third = service.agreement_request(
+        project=coded["project"], run_settings=FAST, enqueue=False
+    ).run
     assert third.pk == first.pk
     tag(coded, "b", "Sourcing", "Critics called")
-    fourth = service.agreement_request(project=coded["project"], run_settings=FAST, enqueue=False)
+    fourth = service.agreement_request(
+        project=coded["project"], run_settings=FAST, enqueue=False
+    ).run
     assert fourth.pk != first.pk
     assert AgreementRun.objects.count() == 2
 
 
 def test_executing_a_run_twice_computes_it_once(coded):
-    run = service.agreement_request(project=coded["project"], run_settings=FAST, enqueue=False)
+    run = service.agreement_request(project=coded["project"], run_settings=FAST, enqueue=False).run
     service.agreement_execute(run_id=run.pk)
     finished = AgreementRun.objects.get(pk=run.pk)
     service.agreement_execute(run_id=run.pk)
@@ -128,14 +136,14 @@ def test_the_same_seed_gives_the_same_interval(coded):
 def test_the_sweep_requeues_a_run_stuck_in_running_or_queued(
     coded, django_capture_on_commit_callbacks
 ):
-    run = service.agreement_request(project=coded["project"], run_settings=FAST, enqueue=False)
+    run = service.agreement_request(project=coded["project"], run_settings=FAST, enqueue=False).run
     long_ago = timezone.now() - timedelta(hours=1)
     AgreementRun.objects.filter(pk=run.pk).update(
         status=RunStatus.RUNNING, started_at=long_ago, requested_at=long_ago
     )
     fresh = service.agreement_request(
         project=coded["project"], run_settings=service.RunSettings(n_bootstrap=60), enqueue=False
-    )
+    ).run
     with django_capture_on_commit_callbacks() as callbacks:
         requeued = service.agreement_sweep()
     assert requeued == [run.pk]
@@ -152,7 +160,7 @@ def test_marking_done_schedules_an_automatic_run(study, django_capture_on_commit
 
 
 def test_a_failed_computation_is_recorded_on_the_run(coded, monkeypatch):
-    run = service.agreement_request(project=coded["project"], run_settings=FAST, enqueue=False)
+    run = service.agreement_request(project=coded["project"], run_settings=FAST, enqueue=False).run
 
     def broken(*args, **kwargs):
         raise ValueError("numbers went wrong")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from annotations import services
 from annotations.models import AgreementRun, AssignmentStatus
 from annotations.services import agreement as service
+from annotations.services import assignments, spans
 
 pytestmark = pytest.mark.django_db
 
@@ -17,14 +17,14 @@ def finished(study):
     text = study["document"].text
     for coder, phrase in (("a", "Officials said"), ("b", "Officials")):
         start = text.index(phrase)
-        services.span_create(
+        spans.span_create(
             assignment=study[f"assignment_{coder}"],
             code_id=study["codes"]["Sourcing"].pk,
             start=start,
             end=start + len(phrase),
             quote=phrase,
         )
-        services.assignment_set_status(
+        assignments.assignment_set_status(
             assignment=study[f"assignment_{coder}"], status=AssignmentStatus.DONE
         )
     return study
@@ -48,7 +48,7 @@ def test_coders_of_an_open_project_may_see_agreement(client, finished):
 def test_reviewer_sees_results_pseudonymous_pairs_and_a_methods_sentence(client, finished):
     run = service.agreement_request(
         project=finished["project"], run_settings=service.RunSettings(n_bootstrap=50), enqueue=False
-    )
+    ).run
     service.agreement_execute(run_id=run.pk)
     response = page(client, finished["reviewer"], finished["project"])
     html = response.content.decode()

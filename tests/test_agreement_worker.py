@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from annotations import services
 from annotations.models import AgreementRun, AssignmentStatus, RunStatus
 from annotations.services import agreement as service
+from annotations.services import assignments, spans
 
 from .worker import wait_for, worker_process
 
@@ -18,20 +18,20 @@ def test_a_worker_process_computes_a_requested_run(study):
     text = study["document"].text
     for coder in ("a", "b"):
         start = text.index("Officials said")
-        services.span_create(
+        spans.span_create(
             assignment=study[f"assignment_{coder}"],
             code_id=study["codes"]["Sourcing"].pk,
             start=start,
             end=start + len("Officials said"),
             quote="Officials said",
         )
-        services.assignment_set_status(
+        assignments.assignment_set_status(
             assignment=study[f"assignment_{coder}"], status=AssignmentStatus.DONE
         )
     with worker_process(queues=["agreement"]) as (process, _):
         run = service.agreement_request(
             project=study["project"], run_settings=service.RunSettings(n_bootstrap=100)
-        )
+        ).run
         done = wait_for(
             lambda: AgreementRun.objects.filter(pk=run.pk, status=RunStatus.DONE).first(),
             process=process,

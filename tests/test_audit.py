@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from annotations import services
 from annotations.models import AuditEvent
+from annotations.services import spans
 
 pytestmark = pytest.mark.django_db
 
 
 def test_every_change_to_a_span_is_recorded_with_before_and_after(study):
     text = study["document"].text
-    span = services.span_create(
+    span = spans.span_create(
         assignment=study["assignment_a"],
         code_id=study["codes"]["Sourcing"].pk,
         start=0,
@@ -21,11 +21,11 @@ def test_every_change_to_a_span_is_recorded_with_before_and_after(study):
         quote=text[:9],
         actor=study["coder_a"],
     )
-    span = services.span_update(
+    span = spans.span_update(
         span=span, expected_version=1, note="attribution", actor=study["coder_a"]
     )
-    span = services.span_delete(span=span, expected_version=2, actor=study["coder_a"])
-    services.span_restore(span=span, expected_version=3, actor=study["coder_a"])
+    span = spans.span_delete(span=span, expected_version=2, actor=study["coder_a"])
+    spans.span_restore(span=span, expected_version=3, actor=study["coder_a"])
     events = list(AuditEvent.objects.filter(object_type="span", object_id=span.pk).order_by("pk"))
     assert [e.action for e in events] == ["create", "change", "delete", "restore"]
     assert events[1].before["note"] == "" and events[1].after["note"] == "attribution"
@@ -35,7 +35,7 @@ def test_every_change_to_a_span_is_recorded_with_before_and_after(study):
 
 def test_managers_read_the_trail_filtered_by_document_and_person(client, study):
     text = study["document"].text
-    services.span_create(
+    spans.span_create(
         assignment=study["assignment_a"],
         code_id=study["codes"]["Sourcing"].pk,
         start=0,

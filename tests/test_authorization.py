@@ -14,10 +14,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from annotations import selectors_review as review_selectors
-from annotations import services
+from annotations.domain.settling import item_key
 from annotations.models import AssignmentStatus
-from annotations.services import review
+from annotations.selectors.review import document_alignment
+from annotations.services import assignments, review
 
 ROLES = ("anonymous", "outsider", "coder_a", "coder_b", "reviewer", "manager")
 USERS = frozenset(ROLES) - {"anonymous"}
@@ -66,13 +66,13 @@ def membership_kw(w):
 
 
 def open_item_key(w) -> str:
-    alignment = review_selectors.document_alignment(w["document"])
-    return next(review_selectors.item_key(i) for i in alignment.items if i.kind != "agreed")
+    alignment = document_alignment(w["document"])
+    return next(item_key(i) for i in alignment.items if i.kind != "agreed")
 
 
 def both_done(w):
     for key in ("assignment_a", "assignment_b"):
-        services.assignment_set_status(assignment=w[key], status=AssignmentStatus.DONE)
+        assignments.assignment_set_status(assignment=w[key], status=AssignmentStatus.DONE)
 
 
 def settled(w):
@@ -179,7 +179,7 @@ MATRIX: dict[str, Route] = {
     "manage-member-add": Route(
         "POST", MANAGERS, project_kw, lambda w: {"username": "newcomer", "role": "coder"}
     ),
-    "manage-member-role": Route("POST", MANAGERS, membership_kw, lambda w: {"role": "reviewer"}),
+    "manage-member-set": Route("POST", MANAGERS, membership_kw, lambda w: {"role": "reviewer"}),
     "manage-member-remove": Route("POST", MANAGERS, membership_kw),
     "manage-member-link": Route(
         "POST",

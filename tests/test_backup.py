@@ -6,8 +6,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from annotations import services
 from annotations.models import Span
+from annotations.services import spans
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -19,7 +19,7 @@ pytestmark = [
 
 def test_a_backup_restores_every_span_and_undoes_later_changes(study, tmp_path, capsys):
     text = study["document"].text
-    span = services.span_create(
+    span = spans.span_create(
         assignment=study["assignment_a"],
         code_id=study["codes"]["Sourcing"].pk,
         start=0,
@@ -29,8 +29,8 @@ def test_a_backup_restores_every_span_and_undoes_later_changes(study, tmp_path, 
     target = tmp_path / "copy.sqlite3"
     call_command("backup", str(target))
     assert "Backup written" in capsys.readouterr().out
-    services.span_delete(span=span, expected_version=span.version)
-    services.span_create(
+    spans.span_delete(span=span, expected_version=span.version)
+    spans.span_create(
         assignment=study["assignment_b"],
         code_id=study["codes"]["Sourcing"].pk,
         start=0,
@@ -45,7 +45,7 @@ def test_a_backup_restores_every_span_and_undoes_later_changes(study, tmp_path, 
 
 def test_backup_refuses_to_overwrite_and_restore_refuses_a_foreign_file(study, tmp_path):
     text = study["document"].text
-    services.span_create(
+    spans.span_create(
         assignment=study["assignment_a"],
         code_id=study["codes"]["Sourcing"].pk,
         start=0,

@@ -9,8 +9,8 @@ import zipfile
 import pytest
 from django.urls import reverse
 
-from annotations import services
 from annotations.models import AssignmentStatus
+from annotations.services import assignments, spans
 
 from .test_authorization import MATRIX
 
@@ -22,11 +22,11 @@ SECRET = "b-private-note-7731"
 @pytest.fixture
 def secret_b(world):
     text = world["document"].text
-    spans = []
+    secret = []
     for phrase in ("Critics called", "voluntary", "sham"):
         start = text.index(phrase)
-        spans.append(
-            services.span_create(
+        secret.append(
+            spans.span_create(
                 assignment=world["assignment_b"],
                 code_id=world["code"].pk,
                 start=start,
@@ -35,8 +35,10 @@ def secret_b(world):
                 note=SECRET,
             )
         )
-    services.assignment_set_status(assignment=world["assignment_b"], status=AssignmentStatus.DONE)
-    return spans
+    assignments.assignment_set_status(
+        assignment=world["assignment_b"], status=AssignmentStatus.DONE
+    )
+    return secret
 
 
 def leaks(body: str, spans) -> list[str]:

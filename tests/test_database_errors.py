@@ -7,7 +7,7 @@ from django.db import InternalError, OperationalError
 from django.urls import reverse
 
 from annotations.models import Span
-from annotations.services import core
+from annotations.services import spans as core
 
 pytestmark = pytest.mark.django_db
 

@@ -10,22 +10,24 @@ import zipfile
 import pandas as pd
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
 
-from annotations import services
+from annotations import forms
 from annotations.domain.export import SPAN_COLUMNS, reliability_file_name
 from annotations.models import (
-    AgreementRun,
     AssignmentStatus,
     DocumentReview,
     GoldSpan,
     Provenance,
     ReviewStatus,
     Role,
-    RunStatus,
     Span,
 )
-from annotations.services import export as exports
+from annotations.permissions import export_scope
+from annotations.selectors.export import doccano, files
+from annotations.selectors.export import rows as matrix
+from annotations.selectors.export.audit import audit_rows
+from annotations.selectors.export.spec import coder_labels
+from annotations.services import assignments, base, imports, spans
 
 TEXT = (
     'Le 👩\u200d🔬 a dit « non », puis\n"partit", vite. Officials said the “confession” '
@@ -38,7 +40,7 @@ def tag(assignment, code, needle, *, note="", text=None):
     """A span created through the coding service (offsets checked against the text)."""
     text = text or assignment.document.text
     start = text.index(needle)
-    return services.span_create(
+    return spans.span_create(
         assignment=assignment,
         code_id=code.pk,
         start=start,
@@ -57,8 +59,8 @@ def raw_span(assignment, code, start, end, note=""):
 
 
 def spans_csv(project, **options) -> str:
-    spec = exports.export_spec(project, **options)
-    return "".join(exports.spans_csv_chunks(project, spec))
+    spec = forms.export_spec(project, **options)
+    return "".join(files.spans_csv_chunks(project, spec))
 
 
 def read_csv(text: str) -> list[dict[str, str]]:
@@ -76,7 +78,7 @@ def read_pandas(text: str) -> list[dict[str, str]]:
 def corpus(study, add_document):
     project, codes = study["project"], study["codes"]
     other = add_document(project, TEXT, "other.txt")
-    a_other = services.assignment_create(document=other, coder=study["coder_a"])
+    a_other = assignments.assignment_create(document=other, coder=study["coder_a"])
     tag(study["assignment_a"], codes["Sourcing"], "Officials said", note='first, "quoted"')
     tag(study["assignment_a"], codes["Loaded language"], "sham")
     tag(study["assignment_b"], codes["Loaded language"], "“confession”")
@@ -132,7 +134,7 @@ def test_span_rows_carry_document_metadata_context_layers_and_gold_fields(corpus
 
 def test_deleted_spans_are_not_exported(corpus):
     span = Span.objects.get(quote="sham")
-    services.span_delete(span=span, expected_version=span.version)
+    spans.span_delete(span=span, expected_version=span.version)
     quotes = {row["quote"] for row in read_csv(spans_csv(corpus["project"]))}
     assert "sham" not in quotes
     assert "Officials said" in quotes
@@ -148,7 +150,9 @@ def test_filters_select_codes_one_coder_gold_and_done_work(corpus):
     rows = read_csv(spans_csv(project, layer="gold"))
     assert [row["quote"] for row in rows] == ["non"]
     assert read_csv(spans_csv(project, done_only=True)) == []
-    services.assignment_set_status(assignment=corpus["assignment_b"], status=AssignmentStatus.DONE)
+    assignments.assignment_set_status(
+        assignment=corpus["assignment_b"], status=AssignmentStatus.DONE
+    )
     rows = read_csv(spans_csv(project, done_only=True))
     assert [row["quote"] for row in rows] == ["“confession”"]
     assert read_csv(spans_csv(project, layer="gold", done_only=True)) == []
@@ -158,8 +162,8 @@ def test_filters_select_codes_one_coder_gold_and_done_work(corpus):
 
 def test_a_code_from_another_project_is_refused(corpus, make_project):
     stranger = make_project("Elsewhere").codebook.codes.first()
-    with pytest.raises(services.ServiceError, match="Unknown code"):
-        exports.export_spec(corpus["project"], code_ids=[stranger.pk])
+    with pytest.raises(base.ServiceError, match="Unknown code"):
+        forms.export_spec(corpus["project"], code_ids=[stranger.pk])
 
 
 # --- Excel flavour --------------------------------------------------------------------------
@@ -172,7 +176,7 @@ def dangerous(make_project, add_document, make_user, member):
     body = " | ".join(value.replace("\r", " ") for value in DANGEROUS)
     document = add_document(project, f"start {body} | end")
     coder = member(project, make_user())
-    assignment = services.assignment_create(document=document, coder=coder)
+    assignment = assignments.assignment_create(document=document, coder=coder)
     code = project.codebook.codes.first()
     text = document.text
     for value in DANGEROUS:
@@ -216,7 +220,7 @@ def test_excel_flavour_leaves_safe_cells_and_negative_looking_ids_alone(corpus):
 
 
 def test_blind_projects_name_coders_by_membership_order_unless_names_are_asked(corpus):
-    labels = exports.coder_labels(corpus["project"], names=False)
+    labels = coder_labels(corpus["project"], names=False)
     assert labels[corpus["coder_a"].pk] == "Coder A"
     assert labels[corpus["coder_b"].pk] == "Coder B"
     assert labels[corpus["reviewer"].pk] == "Reviewer A"
@@ -228,20 +232,20 @@ def test_blind_projects_name_coders_by_membership_order_unless_names_are_asked(c
 
 def test_open_projects_always_show_usernames(make_project):
     project = make_project("Open", blind=False)
-    assert exports.export_spec(project, names=False).names is True
+    assert forms.export_spec(project, names=False).names is True
 
 
 def test_coders_export_only_their_own_spans_whatever_they_ask(corpus):
     project = corpus["project"]
     member = project.memberships.get(user=corpus["coder_b"])
-    asked = exports.export_spec(project, layer="all", names=True)
-    spec = exports.restrict_to_member(asked, member)
-    rows = read_csv("".join(exports.spans_csv_chunks(project, spec)))
+    asked = forms.export_spec(project, layer="all", names=True)
+    spec = export_scope(asked, member)
+    rows = read_csv("".join(files.spans_csv_chunks(project, spec)))
     assert [(row["coder"], row["quote"]) for row in rows] == [("Coder B", "“confession”")]
     reviewer = project.memberships.get(user=corpus["reviewer"])
-    assert exports.restrict_to_member(asked, reviewer).names is False
+    assert export_scope(asked, reviewer).names is False
     manager = project.memberships.get(user=corpus["manager"])
-    assert exports.restrict_to_member(asked, manager).names is True
+    assert export_scope(asked, manager).names is True
 
 
 # --- doccano JSONL --------------------------------------------------------------------------
@@ -251,11 +255,11 @@ def test_jsonl_round_trip_into_a_new_project_gives_identical_spans(
     corpus, make_project, make_user, member
 ):
     source = corpus["project"]
-    spec = exports.export_spec(source, coder_id=corpus["coder_a"].pk)
-    data = "".join(exports.doccano_chunks(source, spec)).encode("utf-8")
+    spec = forms.export_spec(source, coder_id=corpus["coder_a"].pk)
+    data = "".join(doccano.doccano_chunks(source, spec)).encode("utf-8")
     target = make_project("Copy")
     coder = member(target, make_user("copy_coder"))
-    outcome = exports.jsonl_import(project=target, name="spans.jsonl", data=data, coder=coder)
+    outcome = imports.jsonl_import(project=target, name="spans.jsonl", data=data, coder=coder)
     assert outcome.documents_created == 2
     assert outcome.spans_created == 5
 
@@ -268,14 +272,14 @@ def test_jsonl_round_trip_into_a_new_project_gives_identical_spans(
         )
 
     assert spans(target, coder) == spans(source, corpus["coder_a"])
-    again = exports.jsonl_import(project=target, name="spans.jsonl", data=data, coder=coder)
+    again = imports.jsonl_import(project=target, name="spans.jsonl", data=data, coder=coder)
     assert (again.spans_created, again.spans_present, again.documents_present) == (0, 5, 2)
 
 
 def test_jsonl_export_has_one_line_per_document_and_coder_with_metadata(corpus):
     project = corpus["project"]
-    spec = exports.export_spec(project, layer="all")
-    lines = [json.loads(x) for x in "".join(exports.doccano_chunks(project, spec)).splitlines()]
+    spec = forms.export_spec(project, layer="all")
+    lines = [json.loads(x) for x in "".join(doccano.doccano_chunks(project, spec)).splitlines()]
     assert [(x["document_id"], x["layer"], x["coder"]) for x in lines] == [
         (corpus["document"].pk, "coder", "Coder A"),
         (corpus["document"].pk, "coder", "Coder B"),
@@ -293,10 +297,10 @@ def test_importing_one_coders_lines_from_a_multi_coder_file(
     corpus, make_project, make_user, member
 ):
     project = corpus["project"]
-    data = "".join(exports.doccano_chunks(project, exports.export_spec(project))).encode()
+    data = "".join(doccano.doccano_chunks(project, forms.export_spec(project))).encode()
     target = make_project("Copy B")
     coder = member(target, make_user())
-    outcome = exports.jsonl_import(
+    outcome = imports.jsonl_import(
         project=target, name="all.jsonl", data=data, coder=coder, only_coder="Coder B"
     )
     assert outcome.spans_created == 1
@@ -310,10 +314,10 @@ def test_jsonl_import_is_all_or_nothing_on_unknown_codes(make_project, make_user
         b'{"text": "Alpha beta.", "label": [[0, 5, "Sourcing"]]}\n'
         b'{"text": "Gamma delta.", "label": [[0, 5, "Nope"]]}\n'
     )
-    with pytest.raises(services.ServiceError, match="Nope"):
-        exports.jsonl_import(project=target, name="x.jsonl", data=data, coder=coder)
+    with pytest.raises(base.ServiceError, match="Nope"):
+        imports.jsonl_import(project=target, name="x.jsonl", data=data, coder=coder)
     assert target.documents.count() == 0
-    outcome = exports.jsonl_import(
+    outcome = imports.jsonl_import(
         project=target, name="x.jsonl", data=data, coder=coder, create_codes=True, mark_done=True
     )
     assert outcome.spans_created == 2
@@ -325,7 +329,7 @@ def test_jsonl_import_keeps_offsets_with_edge_whitespace_exactly(make_project, m
     target = make_project("Exact")
     coder = member(target, make_user())
     data = b'{"text": "Alpha beta gamma.", "label": [[5, 11, "Sourcing"]]}\n'
-    exports.jsonl_import(project=target, name="x.jsonl", data=data, coder=coder)
+    imports.jsonl_import(project=target, name="x.jsonl", data=data, coder=coder)
     span = Span.objects.get()
     assert (span.start, span.end, span.quote) == (5, 11, " beta ")
 
@@ -333,8 +337,8 @@ def test_jsonl_import_keeps_offsets_with_edge_whitespace_exactly(make_project, m
 def test_jsonl_import_refuses_a_non_member(make_project, make_user):
     target = make_project("Closed")
     data = b'{"text": "Alpha.", "label": []}\n'
-    with pytest.raises(services.ServiceError, match="not a member"):
-        exports.jsonl_import(project=target, name="x.jsonl", data=data, coder=make_user())
+    with pytest.raises(base.ServiceError, match="not a member"):
+        imports.jsonl_import(project=target, name="x.jsonl", data=data, coder=make_user())
 
 
 # --- Reliability, agreement, audit ----------------------------------------------------------
@@ -344,16 +348,16 @@ def test_reliability_matrix_marks_units_coded_absent_and_missing(
     study, make_user, member, add_document
 ):
     project, codes = study["project"], study["codes"]
-    services.assignment_create(document=study["document"], coder=member(project, make_user("idle")))
+    assignments.assignment_create(
+        document=study["document"], coder=member(project, make_user("idle"))
+    )
     tag(study["assignment_a"], codes["Sourcing"], "Officials said")
     tag(study["assignment_b"], codes["Loaded language"], "sham")  # coded, not with Sourcing
-    spec = exports.export_spec(project)
-    labels = exports.coder_labels(project, names=False)
-    coders = exports.reliability_coders(project, spec)
+    spec = forms.export_spec(project)
+    labels = coder_labels(project, names=False)
+    coders = matrix.reliability_coders(project, spec)
     assert [labels[c] for c in coders] == ["Coder A", "Coder B", "Coder C"]
-    rows = list(
-        exports.reliability_matrix_rows(project, spec, codes["Sourcing"].pk, coders, labels)
-    )
+    rows = list(matrix.reliability_matrix_rows(project, spec, codes["Sourcing"].pk, coders, labels))
     text = study["document"].text
     assert [text[r["unit_start"] : r["unit_end"]] for r in rows[:3]] == [
         "Officials",
@@ -367,92 +371,9 @@ def test_reliability_matrix_marks_units_coded_absent_and_missing(
     ]
 
 
-def test_agreement_rows_use_a_rows_list_as_it_is():
-    results = {
-        "rows": [
-            {
-                "metric": "alpha_u",
-                "code": "X",
-                "scope": "corpus",
-                "value": 0.5,
-                "ci_low": 0.1,
-                "ci_high": 0.8,
-            },
-        ]
-    }
-    assert list(exports.flatten_agreement(results, {"X"})) == [
-        {
-            "metric": "alpha_u",
-            "code": "X",
-            "scope": "corpus",
-            "value": 0.5,
-            "ci_low": 0.1,
-            "ci_high": 0.8,
-        }
-    ]
-
-
-def test_agreement_rows_flatten_nested_results_with_intervals():
-    results = {
-        "unit": "token",
-        "codes": {"X": {"alpha_u": 0.5, "alpha_u_ci": [0.1, 0.8], "alpha": None}},
-        "overall": {"alpha_u": {"value": 0.4, "ci": [0.2, 0.6]}},
-        "per_code": [{"code": "Y", "f1_exact": 0.9}],
-        "pairs": {"u3-u4": {"kappa": 0.7}},
-    }
-    rows = list(exports.flatten_agreement(results, {"X", "Y"}))
-    assert rows == [
-        {
-            "metric": "alpha_u",
-            "code": "X",
-            "scope": "codes",
-            "value": 0.5,
-            "ci_low": 0.1,
-            "ci_high": 0.8,
-        },
-        {
-            "metric": "alpha_u",
-            "code": None,
-            "scope": "overall",
-            "value": 0.4,
-            "ci_low": 0.2,
-            "ci_high": 0.6,
-        },
-        {
-            "metric": "f1_exact",
-            "code": "Y",
-            "scope": "per_code",
-            "value": 0.9,
-            "ci_low": None,
-            "ci_high": None,
-        },
-        {
-            "metric": "kappa",
-            "code": None,
-            "scope": "pairs/u3-u4",
-            "value": 0.7,
-            "ci_low": None,
-            "ci_high": None,
-        },
-    ]
-
-
-def test_agreement_csv_names_coders_in_scopes_like_the_other_files(corpus):
-    project = corpus["project"]
-    a, b = corpus["coder_a"].pk, corpus["coder_b"].pk
-    AgreementRun.objects.create(
-        project=project,
-        status=RunStatus.DONE,
-        finished_at=timezone.now(),
-        results={"pairs": {f"u{a}-u{b}": {"kappa": 0.7}}},
-    )
-    rows = list(exports.agreement_rows(project, exports.export_spec(project)))
-    assert rows[0]["scope"] == "pairs/Coder A-Coder B"
-
-
 def test_audit_rows_are_pseudonymised_in_blind_exports(corpus):
     project = corpus["project"]
-    rows = list(exports.audit_rows(project, exports.export_spec(project)))
+    rows = list(audit_rows(project, forms.export_spec(project)))
     text = json.dumps([{k: str(v) for k, v in row.items()} for row in rows])
     assert rows and "coder_a" not in text
     assert any('"coder": "Coder A"' in row["after"] for row in rows)
@@ -462,7 +383,7 @@ def test_audit_rows_are_pseudonymised_in_blind_exports(corpus):
 
 
 def bundle_files(project, spec) -> dict[str, bytes]:
-    data = b"".join(exports.zip_chunks(exports.export_files(project, spec)))
+    data = b"".join(files.zip_chunks(files.export_files(project, spec)))
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert archive.testzip() is None
         return {name: archive.read(name) for name in archive.namelist()}
@@ -470,7 +391,7 @@ def bundle_files(project, spec) -> dict[str, bytes]:
 
 def test_bundle_contains_every_file_and_the_command_writes_the_same(corpus, tmp_path):
     project = corpus["project"]
-    spec = exports.export_spec(project, layer="all", names=True)
+    spec = forms.export_spec(project, layer="all", names=True)
     files = bundle_files(project, spec)
     expected = {
         "README.txt",

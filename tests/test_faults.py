@@ -177,7 +177,7 @@ def assert_completed_once(run_id: int, project) -> None:
 
 @pytest.mark.skipif(not ON_REDIS, reason="needs Redis: the embedded broker loses the task")
 def test_with_redis_a_killed_workers_job_is_redelivered_and_completes_once(corpus):
-    run = service.agreement_request(project=corpus, run_settings=SLOW)
+    run = service.agreement_request(project=corpus, run_settings=SLOW).run
     taken_at = kill_mid_run(run.pk)
     time.sleep(max(0.0, taken_at + VISIBILITY_TIMEOUT + 0.2 - time.monotonic()))
     restore_timed_out_messages()
@@ -192,7 +192,7 @@ def test_with_redis_a_killed_workers_job_is_redelivered_and_completes_once(corpu
 def test_a_run_left_running_by_a_killed_worker_is_requeued_by_the_sweep_and_completes_once(
     corpus,
 ):
-    run = service.agreement_request(project=corpus, run_settings=SLOW)
+    run = service.agreement_request(project=corpus, run_settings=SLOW).run
     kill_mid_run(run.pk)
     with worker_process(queues=["agreement"], extra_env=WORKER_ENV) as (process, _):
         if not ON_REDIS:
@@ -217,7 +217,7 @@ def test_the_rerun_button_finishes_a_run_left_running_by_a_killed_worker(
 
     manager = member(corpus, make_user(f"manager-{uuid.uuid4().hex[:6]}"), Role.MANAGER)
     client.force_login(manager)
-    run = service.agreement_request(project=corpus, run_settings=SLOW)
+    run = service.agreement_request(project=corpus, run_settings=SLOW).run
     kill_mid_run(run.pk)
     with worker_process(queues=["agreement"], extra_env=WORKER_ENV) as (process, _):
         response = client.post(

@@ -12,9 +12,9 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from annotations import services
 from annotations.domain.textio import normalise_text
 from annotations.models import AuditEvent, Document, Span
+from annotations.services import base, imports, spans
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +57,7 @@ def test_import_of_random_bytes_stores_exact_text_or_nothing(study, raw, ext):
     before = state()
 
     def example():
-        outcome = services.documents_import(project=project, files=[("f" + ext, raw)])
+        outcome = imports.documents_import(project=project, files=[("f" + ext, raw)])
         if not outcome.ok:
             assert all(str(problem) for problem in outcome.problems)
             assert state() == before
@@ -84,7 +84,7 @@ def test_import_of_random_unicode_text_files(study, text):
     before = state()
 
     def example():
-        outcome = services.documents_import(project=project, files=[("a.txt", data)])
+        outcome = imports.documents_import(project=project, files=[("a.txt", data)])
         if outcome.ok and outcome.created:
             assert Document.objects.get(pk=outcome.created[0].pk).text == normalise_text(text)
         else:
@@ -102,10 +102,10 @@ def test_span_service_refuses_bad_offsets_quotes_and_codes(study, start, end, qu
 
     def example():
         try:
-            span = services.span_create(
+            span = spans.span_create(
                 assignment=assignment, code_id=code, start=start, end=end, quote=quote
             )
-        except services.ServiceError as error:
+        except base.ServiceError as error:
             assert str(error)
             assert state() == before
             return

@@ -7,8 +7,9 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from annotations import services
+from annotations.domain.textio import sha256_text
 from annotations.models import AuditEvent, Document
+from annotations.services import imports
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +17,7 @@ AWKWARD = "Kem Sokha\u00a0said “no”.\r\nRésumé e\u0301 👩‍🔬 ក្�
 
 
 def _import(project, *files, **kwargs):
-    return services.documents_import(project=project, files=list(files), **kwargs)
+    return imports.documents_import(project=project, files=list(files), **kwargs)
 
 
 def test_a_txt_file_becomes_one_document_with_lf_line_endings_and_a_derived_title(make_project):
@@ -26,7 +27,7 @@ def test_a_txt_file_becomes_one_document_with_lf_line_endings_and_a_derived_titl
     document = Document.objects.get(project=project)
     assert document.text == AWKWARD.replace("\r\n", "\n")
     assert document.title == "Kem Sokha said “no”."
-    assert document.sha256 == services.sha256_text(document.text)
+    assert document.sha256 == sha256_text(document.text)
     assert AuditEvent.objects.filter(action="import", object_id=document.pk).exists()
 
 

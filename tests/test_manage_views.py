@@ -10,7 +10,6 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from annotations import services
 from annotations.models import (
     AgreementRun,
     Assignment,
@@ -21,6 +20,7 @@ from annotations.models import (
     Role,
     RunStatus,
 )
+from annotations.services import imports, people, spans
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +69,7 @@ def _project_urls(study):
         _url("manage-code-retire", project, code.pk),
         _url("manage-code-delete", project, code.pk),
         _url("manage-member-add", project),
-        _url("manage-member-role", project, membership.pk),
+        _url("manage-member-set", project, membership.pk),
         _url("manage-member-remove", project, membership.pk),
         _url("manage-member-link", project, membership.pk),
         _url("manage-assignments-bulk", project),
@@ -95,7 +95,7 @@ def test_every_management_page_is_404_for_anyone_but_a_manager(client, study, ma
 
 def test_a_manager_succeeds_on_every_management_url(manager_client, study):
     project = study["project"]
-    invited = services.studies.member_add(
+    invited = people.member_add(
         project=project, username="invited", role=Role.CODER, actor=None
     ).membership
     code = study["codes"]["Loaded language"]
@@ -110,7 +110,7 @@ def test_a_manager_succeeds_on_every_management_url(manager_client, study):
         (_url("manage-code-delete", project, code.pk), {}),
         (_url("manage-member-add", project), {"username": "newcomer", "role": "coder"}),
         (_url("manage-member-link", project, invited.pk), {}),
-        (_url("manage-member-role", project, coder_b.pk), {"role": "reviewer"}),
+        (_url("manage-member-set", project, coder_b.pk), {"role": "reviewer"}),
         (_url("manage-assignments-bulk", project), {"mode": "every"}),
         (
             _url("manage-assignment-add", project),
@@ -293,7 +293,7 @@ def test_an_upload_without_files_says_what_to_do(manager_client, study):
 
 def test_documents_are_searched_by_text_and_metadata(manager_client, study):
     project = study["project"]
-    services.documents_import(project=project, files=[("b.csv", CSV)])
+    imports.documents_import(project=project, files=[("b.csv", CSV)])
     page = manager_client.get(_url("manage-documents", project), {"q": "weekly"}).content.decode()
     assert "Two" in page and "First article" not in page and "1 document match" in page
     page = manager_client.get(_url("manage-documents", project), {"q": "sham"}).content.decode()
@@ -318,7 +318,7 @@ def test_a_duplicate_shortcut_is_refused_and_nothing_changes(manager_client, stu
 def test_deleting_a_used_code_is_refused_and_retiring_it_works(manager_client, study):
     project, assignment = study["project"], study["assignment_a"]
     code = study["codes"]["Sourcing"]
-    services.span_create(assignment=assignment, code_id=code.pk, start=0, end=9, quote="Officials")
+    spans.span_create(assignment=assignment, code_id=code.pk, start=0, end=9, quote="Officials")
     response = manager_client.post(_url("manage-code-delete", project, code.pk))
     assert response.status_code == 422
     assert "“Sourcing” is used by 1 span; retire it instead." in response.content.decode()
@@ -386,7 +386,7 @@ def test_adding_a_new_person_shows_a_link_that_sets_their_password(manager_clien
 def test_a_role_change_and_a_removal_keep_the_work(manager_client, study):
     project = study["project"]
     membership = Membership.objects.get(user=study["coder_b"])
-    manager_client.post(_url("manage-member-role", project, membership.pk), {"role": "reviewer"})
+    manager_client.post(_url("manage-member-set", project, membership.pk), {"role": "reviewer"})
     membership.refresh_from_db()
     assert membership.role == Role.REVIEWER
     response = manager_client.post(_url("manage-member-remove", project, membership.pk))
@@ -413,7 +413,8 @@ def test_assigning_a_document_to_a_non_member_is_refused(manager_client, study, 
         {"document": study["document"].pk, "coder": outsider.pk},
     )
     assert response.status_code == 422
-    assert "outsider is not a member of this project." in response.content.decode()
+    # The same answer as for an id nobody has: a manager learns nothing about other accounts.
+    assert "Choose a member of this project." in response.content.decode()
     assert not Assignment.objects.filter(coder=outsider).exists()
 
 
@@ -424,14 +425,15 @@ def test_bulk_assigning_to_a_non_member_is_refused(manager_client, study, make_u
         {"mode": "every", "coders": [study["coder_a"].pk, outsider.pk]},
     )
     assert response.status_code == 422
-    assert "outsider is not a member of this project." in response.content.decode()
+    # The same answer as for an id nobody has: a manager learns nothing about other accounts.
+    assert "Choose a member of this project." in response.content.decode()
     assert not Assignment.objects.filter(coder=outsider).exists()
 
 
 def test_assigning_by_hand_and_in_bulk(manager_client, study, make_user, member):
     project = study["project"]
     third = member(project, make_user("coder_c"))
-    second_doc = services.documents_import(project=project, files=[("b.txt", b"Another one.")])
+    second_doc = imports.documents_import(project=project, files=[("b.txt", b"Another one.")])
     response = manager_client.post(
         _url("manage-assignment-add", project),
         {"document": study["document"].pk, "coder": third.pk},
@@ -448,7 +450,7 @@ def test_assigning_by_hand_and_in_bulk(manager_client, study, make_user, member)
 def test_withdrawing_an_assignment_with_spans_is_refused(manager_client, study):
     assignment = study["assignment_a"]
     code = study["codes"]["Sourcing"]
-    services.span_create(assignment=assignment, code_id=code.pk, start=0, end=9, quote="Officials")
+    spans.span_create(assignment=assignment, code_id=code.pk, start=0, end=9, quote="Officials")
     response = manager_client.post(
         _url("manage-assignment-remove", study["project"], assignment.pk)
     )

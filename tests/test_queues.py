@@ -15,6 +15,7 @@ from django.conf import settings
 
 from annotations.models import AgreementRun, RunStatus, WorkerCheck
 from annotations.services import agreement as service
+from annotations.services import assignments, base, spans
 from annotations.tasks import agreement_compute, worker_check
 
 from .test_faults import generated_text
@@ -26,7 +27,6 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def coded_project(make_project, make_user, add_document, member):
     """Four documents finished by three coders, tagged through the services."""
-    from annotations import services
     from annotations.models import Assignment, AssignmentStatus
 
     rng = random.Random(4)
@@ -37,12 +37,12 @@ def coded_project(make_project, make_user, add_document, member):
         document = add_document(project, generated_text(rng, 800), f"doc{number}.txt")
         words = [(m.start(), m.end()) for m in re.finditer(r"\S+", document.text)]
         for coder in coders:
-            assignment = services.assignment_create(document=document, coder=coder)
+            assignment = assignments.assignment_create(document=document, coder=coder)
             for _ in range(6):
                 first = rng.randrange(len(words) - 3)
                 start, end = words[first][0], words[first + rng.randint(0, 2)][1]
-                with contextlib.suppress(services.ServiceError):  # the same span drawn twice
-                    services.span_create(
+                with contextlib.suppress(base.ServiceError):  # the same span drawn twice
+                    spans.span_create(
                         assignment=assignment,
                         code_id=rng.choice(codes).pk,
                         start=start,
@@ -63,7 +63,7 @@ def test_agreement_jobs_go_to_the_agreement_worker_and_other_tasks_to_the_defaul
     with worker_process(queues=["celery"]) as (web_tasks, _):
         run = service.agreement_request(
             project=coded_project, run_settings=service.RunSettings(n_bootstrap=200)
-        )
+        ).run
         # Sent after the agreement job: once it is done, the default worker has been
         # taking tasks all along, and still it did not take the agreement job.
         token = uuid.uuid4().hex
@@ -88,7 +88,7 @@ def test_an_agreement_job_gives_the_same_results_whichever_worker_runs_it(coded_
     run_settings = service.RunSettings(n_bootstrap=500, seed=7)
     first = service.agreement_request(
         project=coded_project, run_settings=run_settings, enqueue=False
-    )
+    ).run
     second = AgreementRun.objects.create(
         project=coded_project,
         fingerprint=first.fingerprint,

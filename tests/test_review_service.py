@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from annotations import services
 from annotations.domain.alignment import Kind
+from annotations.domain.settling import item_key
 from annotations.models import (
     AssignmentStatus,
     AuditEvent,
@@ -15,13 +15,9 @@ from annotations.models import (
     ReviewStatus,
     Span,
 )
-from annotations.selectors_review import (
-    coder_feedback,
-    coder_labels,
-    document_alignment,
-    item_key,
-)
-from annotations.services import review
+from annotations.selectors.labels import coder_labels
+from annotations.selectors.review import coder_feedback, document_alignment
+from annotations.services import assignments, base, review, spans
 
 TEXT = "Officials said the “confession” was voluntary. Critics called it a sham.\n"
 
@@ -30,7 +26,7 @@ def tag(assignment, code, phrase, *, occurrence: str | None = None):
     """Create a coder's span over ``phrase`` at its real offsets in the document."""
     text = assignment.document.text
     start = text.index(occurrence or phrase) + (occurrence or phrase).index(phrase)
-    return services.span_create(
+    return spans.span_create(
         assignment=assignment,
         code_id=code.pk,
         start=start,
@@ -40,9 +36,9 @@ def tag(assignment, code, phrase, *, occurrence: str | None = None):
     )
 
 
-def finish_coding(*assignments):
-    for a in assignments:
-        services.assignment_set_status(assignment=a, status=AssignmentStatus.DONE, actor=a.coder)
+def finish_coding(*work):
+    for a in work:
+        assignments.assignment_set_status(assignment=a, status=AssignmentStatus.DONE, actor=a.coder)
 
 
 @pytest.fixture
@@ -107,10 +103,8 @@ def test_accepting_a_minority_version_copies_it_into_gold_as_a_decision(disputed
 
 
 def test_accepting_the_version_a_strict_majority_drew_is_majority(disputed, make_user, member):
-    from annotations.services import assignment_create
-
     coder_c = member(disputed["project"], make_user("coder_c"))
-    c = assignment_create(document=disputed["document"], coder=coder_c)
+    c = assignments.assignment_create(document=disputed["document"], coder=coder_c)
     tag(c, disputed["codes"]["Loaded language"], "“confession”")
     finish_coding(c)
     settle(disputed, Kind.BOUNDARY, "accept", coder=coder_c.pk)
@@ -146,11 +140,11 @@ def test_union_and_intersection_take_the_widest_and_the_shared_extent(disputed, 
 
 
 def test_union_of_a_code_disagreement_needs_a_chosen_code(disputed):
-    with pytest.raises(services.ServiceError, match="choose the code"):
+    with pytest.raises(base.ServiceError, match="choose the code"):
         settle(disputed, Kind.CODE, "union")
     assert not GoldSpan.objects.exists() and not ReviewDecision.objects.exists()
     loaded = disputed["codes"]["Loaded language"]
-    settle(disputed, Kind.CODE, "union", code=str(loaded.pk))
+    settle(disputed, Kind.CODE, "union", code=loaded.pk)
     gold = GoldSpan.objects.get()
     assert (gold.code, gold.quote) == (loaded, "Critics called")
     assert gold.source_coders == [disputed["coder_b"].pk]
@@ -164,8 +158,8 @@ def test_an_edit_stores_the_reviewers_boundaries_trimmed_with_edit_provenance(di
         Kind.MISSED,
         "edit",
         code=disputed["codes"]["Loaded language"].pk,
-        start=str(start),
-        end=str(start + len(" a sham")),
+        start=start,
+        end=start + len(" a sham"),
         rationale="Only the noun phrase.",
     )
     gold = GoldSpan.objects.get()
@@ -176,7 +170,7 @@ def test_an_edit_stores_the_reviewers_boundaries_trimmed_with_edit_provenance(di
 
 def test_an_edit_with_impossible_offsets_is_refused_and_stores_nothing(disputed):
     events = AuditEvent.objects.count()
-    with pytest.raises(services.ServiceError, match="after the end of the text"):
+    with pytest.raises(base.ServiceError, match="after the end of the text"):
         settle(
             disputed,
             Kind.MISSED,
@@ -197,7 +191,7 @@ def test_rejecting_stores_a_decision_and_no_gold_span(disputed):
 
 
 def test_accepting_a_coder_who_marked_nothing_is_refused(disputed):
-    with pytest.raises(services.ServiceError, match="marked nothing here"):
+    with pytest.raises(base.ServiceError, match="marked nothing here"):
         settle(disputed, Kind.MISSED, "accept", coder=disputed["coder_b"].pk)
     assert not ReviewDecision.objects.exists()
 
@@ -211,7 +205,7 @@ def test_a_second_settlement_of_the_same_item_is_refused_and_changes_nothing(dis
         AuditEvent.objects.count(),
     )
     item = items_by_kind(disputed["document"])[Kind.BOUNDARY]
-    with pytest.raises(services.ConflictError, match=r"already settled by reviewer at .*accept"):
+    with pytest.raises(base.ConflictError, match=r"already settled by reviewer at .*accept"):
         review.gold_settle(
             document=disputed["document"],
             item_key=item_key(item),
@@ -227,7 +221,7 @@ def test_a_second_settlement_of_the_same_item_is_refused_and_changes_nothing(dis
 
 
 def test_an_item_that_changed_since_the_page_loaded_is_refused(disputed):
-    with pytest.raises(services.ConflictError, match="changed since the page was loaded"):
+    with pytest.raises(base.ConflictError, match="changed since the page was loaded"):
         review.gold_settle(
             document=disputed["document"],
             item_key="boundary|1|0|5|1,2",
@@ -274,7 +268,7 @@ def test_item_keys_are_deterministic_and_fit_the_column(disputed):
 
 def test_finishing_needs_every_item_settled_and_then_freezes_the_gold_layer(disputed):
     document, reviewer = disputed["document"], disputed["reviewer"]
-    with pytest.raises(services.ServiceError, match="4 items still to settle"):
+    with pytest.raises(base.ServiceError, match="4 items still to settle"):
         review.review_finish(document=document, actor=reviewer)
     review.gold_accept_agreed(document=document, actor=reviewer)
     settle(disputed, Kind.BOUNDARY, "union")
@@ -282,7 +276,7 @@ def test_finishing_needs_every_item_settled_and_then_freezes_the_gold_layer(disp
     settle(disputed, Kind.MISSED, "reject")
     finished = review.review_finish(document=document, actor=reviewer)
     assert finished.status == ReviewStatus.SETTLED and finished.settled_at is not None
-    with pytest.raises(services.ConflictError, match="review of this document is finished"):
+    with pytest.raises(base.ConflictError, match="review of this document is finished"):
         review.gold_accept_agreed(document=document, actor=reviewer)
     reopened = review.review_reopen(document=document, actor=reviewer)
     assert reopened.status == ReviewStatus.IN_REVIEW
@@ -296,12 +290,12 @@ def test_editing_a_gold_span_moves_it_and_marks_it_a_reviewer_edit(disputed):
         gold_span=gold,
         expected_version=gold.version,
         actor=disputed["reviewer"],
-        end=str(text.index(" was voluntary") + len(" was voluntary")),
+        end=text.index(" was voluntary") + len(" was voluntary"),
     )
     assert edited.quote == "“confession” was voluntary" == text[edited.start : edited.end]
     assert (edited.provenance, edited.version) == (Provenance.EDIT, 2)
-    with pytest.raises(services.ConflictError, match="changed by someone else"):
-        review.gold_edit(gold_span=gold, expected_version=1, actor=disputed["reviewer"], start="0")
+    with pytest.raises(base.ConflictError, match="changed by someone else"):
+        review.gold_edit(gold_span=gold, expected_version=1, actor=disputed["reviewer"], start=0)
     event = AuditEvent.objects.get(object_type="goldspan", action="change")
     assert event.before["quote"] == "“confession”" and event.after["provenance"] == "edit"
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from annotations.models import Code, Document, Project
-from annotations.seed import load_seed
+from annotations.services.seed import load_seed
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +76,7 @@ def test_loading_the_seed_twice_stores_nothing_twice(capsys):
     assert Code.objects.count() == 4
 
 
-def test_ensure_admin_creates_the_account_once_and_assigns_the_seed(monkeypatch, capsys):
+def test_ensure_admin_creates_the_account_once_to_manage_the_seed(monkeypatch, capsys):
     from django.contrib.auth import get_user_model
 
     load_seed()
@@ -87,8 +87,11 @@ def test_ensure_admin_creates_the_account_once_and_assigns_the_seed(monkeypatch,
     password = first.split("password: ")[1].split()[0]
     admin = get_user_model().objects.get(username="admin")
     assert admin.check_password(password) and admin.is_superuser
-    assert admin.assignments.count() == 2
+    # The administrator manages the seed project and codes nothing: agreement and review
+    # then count only real coders.
+    assert admin.memberships.get().role == "manager"
+    assert admin.assignments.count() == 0
     call_command("ensure_admin")
     assert "shown this once" not in capsys.readouterr().out
-    assert admin.assignments.count() == 2
+    assert admin.memberships.count() == 1 and admin.assignments.count() == 0
     assert get_user_model().objects.filter(username="admin").count() == 1

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from annotations import services
 from annotations.models import AssignmentStatus, AuditEvent, Span
+from annotations.services import assignments, base, spans
 
 TEXT = "Officials said the “confession” was voluntary. Critics called it a sham.\n"
 
 
 def create(study, start, end, quote, code="Sourcing", **extra):
-    return services.span_create(
+    return spans.span_create(
         assignment=study["assignment_a"],
         code_id=study["codes"][code].pk if code in study["codes"] else code,
         start=start,
@@ -46,7 +46,7 @@ def test_a_span_is_stored_with_its_quote_and_the_assignment_moves_to_in_progress
 def test_a_bad_span_is_refused_with_a_message_and_nothing_is_stored(
     study, start, end, quote, message
 ):
-    with pytest.raises(services.ServiceError, match=message):
+    with pytest.raises(base.ServiceError, match=message):
         create(study, start, end, quote)
     assert not Span.objects.exists()
     assert not AuditEvent.objects.filter(object_type="span").exists()
@@ -61,7 +61,7 @@ def test_a_span_with_an_unknown_code_or_another_projects_code_is_refused(study, 
     other = make_project("Other study")
     foreign = other.codebook.codes.first()
     for code_id in (foreign.pk, 999_999, "abc", None):
-        with pytest.raises(services.ServiceError, match="Unknown code"):
+        with pytest.raises(base.ServiceError, match="Unknown code"):
             create(study, 0, 9, "Officials", code=code_id)
     assert not Span.objects.exists()
 
@@ -70,14 +70,14 @@ def test_a_retired_code_cannot_be_used_for_a_new_span(study):
     code = study["codes"]["Sourcing"]
     code.active = False
     code.save()
-    with pytest.raises(services.ServiceError, match="retired"):
+    with pytest.raises(base.ServiceError, match="retired"):
         create(study, 0, 9, "Officials")
     assert not Span.objects.exists()
 
 
 def test_the_same_code_on_the_same_offsets_is_refused_but_overlaps_are_allowed(study):
     create(study, 0, 14, "Officials said")
-    with pytest.raises(services.ServiceError, match="already tagged “Sourcing”"):
+    with pytest.raises(base.ServiceError, match="already tagged “Sourcing”"):
         create(study, 0, 14, "Officials said")
     create(study, 10, 18, "said the")  # same code, overlapping
     create(study, 0, 14, "Officials said", code="Loaded language")  # other code, same text
@@ -86,7 +86,7 @@ def test_the_same_code_on_the_same_offsets_is_refused_but_overlaps_are_allowed(s
 
 def test_two_coders_may_tag_the_same_text_with_the_same_code(study):
     create(study, 0, 9, "Officials")
-    services.span_create(
+    spans.span_create(
         assignment=study["assignment_b"],
         code_id=study["codes"]["Sourcing"].pk,
         start=0,
@@ -99,7 +99,7 @@ def test_two_coders_may_tag_the_same_text_with_the_same_code(study):
 
 def test_an_update_changes_code_note_and_boundaries_and_bumps_the_version(study):
     span = create(study, 0, 9, "Officials")
-    updated = services.span_update(
+    updated = spans.span_update(
         span=span,
         expected_version=1,
         code_id=study["codes"]["Loaded language"].pk,
@@ -122,11 +122,9 @@ def test_an_update_changes_code_note_and_boundaries_and_bumps_the_version(study)
 
 def test_a_save_from_a_stale_tab_is_refused_and_nothing_changes(study):
     span = create(study, 0, 9, "Officials")
-    services.span_update(span=span, expected_version=1, note="first tab", actor=study["coder_a"])
-    with pytest.raises(services.ConflictError, match="changed in another tab"):
-        services.span_update(
-            span=span, expected_version=1, note="second tab", actor=study["coder_a"]
-        )
+    spans.span_update(span=span, expected_version=1, note="first tab", actor=study["coder_a"])
+    with pytest.raises(base.ConflictError, match="changed in another tab"):
+        spans.span_update(span=span, expected_version=1, note="second tab", actor=study["coder_a"])
     span.refresh_from_db()
     assert (span.note, span.version) == ("first tab", 2)
     assert AuditEvent.objects.filter(object_type="span", action="change").count() == 1
@@ -134,21 +132,21 @@ def test_a_save_from_a_stale_tab_is_refused_and_nothing_changes(study):
 
 def test_an_update_onto_whitespace_only_is_refused(study):
     span = create(study, 0, 9, "Officials")
-    with pytest.raises(services.ServiceError, match="Only whitespace"):
-        services.span_update(span=span, expected_version=1, start=9, end=10)
+    with pytest.raises(base.ServiceError, match="Only whitespace"):
+        spans.span_update(span=span, expected_version=1, start=9, end=10)
     span.refresh_from_db()
     assert (span.start, span.end, span.version) == (0, 9, 1)
 
 
 def test_delete_is_soft_and_restore_brings_the_span_back_with_audit_events(study):
     span = create(study, 0, 9, "Officials")
-    deleted = services.span_delete(span=span, expected_version=1, actor=study["coder_a"])
+    deleted = spans.span_delete(span=span, expected_version=1, actor=study["coder_a"])
     assert Span.objects.filter(pk=span.pk).exists()
     assert deleted.deleted_at is not None and deleted.version == 2
     assert not Span.objects.live().exists()
-    with pytest.raises(services.ConflictError):
-        services.span_update(span=deleted, expected_version=2, note="x")
-    restored = services.span_restore(span=deleted, expected_version=2, actor=study["coder_a"])
+    with pytest.raises(base.ConflictError):
+        spans.span_update(span=deleted, expected_version=2, note="x")
+    restored = spans.span_restore(span=deleted, expected_version=2, actor=study["coder_a"])
     assert restored.deleted_at is None and restored.version == 3
     assert Span.objects.live().count() == 1
     actions = list(
@@ -161,28 +159,30 @@ def test_delete_is_soft_and_restore_brings_the_span_back_with_audit_events(study
 
 def test_a_stale_delete_is_refused(study):
     span = create(study, 0, 9, "Officials")
-    services.span_update(span=span, expected_version=1, note="changed")
-    with pytest.raises(services.ConflictError):
-        services.span_delete(span=span, expected_version=1)
+    spans.span_update(span=span, expected_version=1, note="changed")
+    with pytest.raises(base.ConflictError):
+        spans.span_delete(span=span, expected_version=1)
     assert Span.objects.live().count() == 1
 
 
 def test_restore_is_refused_when_the_same_span_was_tagged_again(study):
     span = create(study, 0, 9, "Officials")
-    deleted = services.span_delete(span=span, expected_version=1)
+    deleted = spans.span_delete(span=span, expected_version=1)
     create(study, 0, 9, "Officials")
-    with pytest.raises(services.ServiceError, match="tagged again"):
-        services.span_restore(span=deleted, expected_version=2)
+    with pytest.raises(base.ServiceError, match="tagged again"):
+        spans.span_restore(span=deleted, expected_version=2)
     assert Span.objects.live().count() == 1
 
 
 def test_a_document_under_review_cannot_be_reopened_by_its_coder(study):
     from annotations.models import AssignmentStatus, DocumentReview
 
-    services.assignment_set_status(assignment=study["assignment_a"], status=AssignmentStatus.DONE)
+    assignments.assignment_set_status(
+        assignment=study["assignment_a"], status=AssignmentStatus.DONE
+    )
     DocumentReview.objects.create(document=study["document"], started_by=study["reviewer"])
-    with pytest.raises(services.ServiceError, match="can no longer be reopened"):
-        services.assignment_set_status(
+    with pytest.raises(base.ServiceError, match="can no longer be reopened"):
+        assignments.assignment_set_status(
             assignment=study["assignment_a"], status=AssignmentStatus.IN_PROGRESS
         )
     study["assignment_a"].refresh_from_db()
@@ -192,17 +192,17 @@ def test_a_document_under_review_cannot_be_reopened_by_its_coder(study):
 def test_a_span_keeps_its_retired_code_when_only_its_note_changes(study):
     code = study["codes"]["Sourcing"]
     text = study["document"].text
-    span = services.span_create(
+    span = spans.span_create(
         assignment=study["assignment_a"], code_id=code.pk, start=0, end=9, quote=text[:9]
     )
     code.active = False
     code.save()
-    span = services.span_update(
+    span = spans.span_update(
         span=span, expected_version=span.version, code_id=code.pk, note="still sourcing"
     )
     assert span.note == "still sourcing" and span.code_id == code.pk
     other = study["codes"]["Loaded language"]
     other.active = False
     other.save()
-    with pytest.raises(services.ServiceError, match="retired"):
-        services.span_update(span=span, expected_version=span.version, code_id=other.pk)
+    with pytest.raises(base.ServiceError, match="retired"):
+        spans.span_update(span=span, expected_version=span.version, code_id=other.pk)

@@ -9,7 +9,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 
-from annotations import selectors_studies, services
 from annotations.models import (
     AgreementRun,
     Assignment,
@@ -22,7 +21,9 @@ from annotations.models import (
     RunStatus,
     Span,
 )
-from annotations.services import studies
+from annotations.selectors import agreement as agreement_selectors
+from annotations.selectors import manage as selectors_studies
+from annotations.services import assignments, base, codebook, imports, people, projects, spans
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ TEXT = "Officials said the “confession” was voluntary. Critics called it a s
 def _tag(assignment, word="Critics"):
     start = assignment.document.text.index(word)
     code = assignment.document.project.codebook.codes.first()
-    return services.span_create(
+    return spans.span_create(
         assignment=assignment,
         code_id=code.pk,
         start=start,
@@ -50,7 +51,7 @@ def _codes(project):
 
 def test_a_new_study_makes_its_creator_manager_and_keeps_every_setting(make_user):
     pi = make_user("pi")
-    project = studies.study_create(
+    project = projects.project_create(
         name="Elections", blind=False, feedback_to_coders=True, agreement_unit="sentence", actor=pi
     )
     project.refresh_from_db()
@@ -65,8 +66,8 @@ def test_a_new_study_makes_its_creator_manager_and_keeps_every_setting(make_user
 def test_project_update_refuses_a_name_already_taken(make_project, make_user):
     make_project("Taken")
     project = make_project("Mine")
-    with pytest.raises(services.ServiceError, match="A project named “Taken” already exists"):
-        studies.project_update(
+    with pytest.raises(base.ServiceError, match="A project named “Taken” already exists"):
+        projects.project_update(
             project=project,
             name="Taken",
             description="x",
@@ -86,7 +87,7 @@ def test_a_definition_edit_snapshots_version_one_then_records_version_two(study)
     project, manager = study["project"], study["manager"]
     _tag(study["assignment_a"])
     code = study["codes"]["Sourcing"]
-    studies.code_update(
+    codebook.code_update(
         code=code,
         name="Sourcing",
         definition="Who is quoted.",
@@ -110,7 +111,7 @@ def test_a_definition_edit_snapshots_version_one_then_records_version_two(study)
 
 def test_renaming_recolouring_and_rekeying_do_not_make_a_version(study):
     code = study["codes"]["Sourcing"]
-    studies.code_update(
+    codebook.code_update(
         code=code,
         name="Sources",
         definition="",
@@ -127,10 +128,8 @@ def test_renaming_recolouring_and_rekeying_do_not_make_a_version(study):
 
 def test_a_shortcut_used_by_another_code_is_refused_and_nothing_changes(study):
     code = study["codes"]["Loaded language"]
-    with pytest.raises(
-        services.ServiceError, match="The shortcut “1” is already used by “Sourcing”"
-    ):
-        studies.code_update(
+    with pytest.raises(base.ServiceError, match="The shortcut “1” is already used by “Sourcing”"):
+        codebook.code_update(
             code=code,
             name="Renamed",
             definition="New wording",
@@ -145,25 +144,25 @@ def test_a_shortcut_used_by_another_code_is_refused_and_nothing_changes(study):
 
 
 def test_a_new_code_with_a_taken_shortcut_or_bad_colour_is_refused(study):
-    codebook = study["project"].codebook
-    with pytest.raises(services.ServiceError, match="already used by “Sourcing”"):
-        studies.code_add(codebook=codebook, name="New", shortcut="1", actor=None)
-    with pytest.raises(services.ServiceError, match="is not a colour"):
-        studies.code_add(codebook=codebook, name="New", colour="red", actor=None)
-    assert codebook.codes.count() == 2
+    book = study["project"].codebook
+    with pytest.raises(base.ServiceError, match="already used by “Sourcing”"):
+        codebook.code_create(codebook=book, name="New", shortcut="1", actor=None)
+    with pytest.raises(base.ServiceError, match="is not a colour"):
+        codebook.code_create(codebook=book, name="New", colour="red", actor=None)
+    assert book.codes.count() == 2
 
 
 def test_a_used_code_cannot_be_deleted_only_retired(study):
     span = _tag(study["assignment_a"])
-    services.span_delete(span=span, expected_version=span.version)  # still counts
+    spans.span_delete(span=span, expected_version=span.version)  # still counts
     _tag(study["assignment_b"])
     code = span.code
     with pytest.raises(
-        services.ServiceError, match=f"“{code.name}” is used by 2 spans; retire it instead."
+        base.ServiceError, match=f"“{code.name}” is used by 2 spans; retire it instead."
     ):
-        studies.code_delete(code=code, actor=study["manager"])
+        codebook.code_delete(code=code, actor=study["manager"])
     assert Code.objects.filter(pk=code.pk).exists()
-    studies.code_retire(code=code, actor=study["manager"])
+    codebook.code_retire(code=code, actor=study["manager"])
     code.refresh_from_db()
     assert not code.active
     assert Span.objects.filter(code=code).count() == 2
@@ -171,18 +170,18 @@ def test_a_used_code_cannot_be_deleted_only_retired(study):
 
 def test_an_unused_code_is_deleted_with_an_audit_record(study):
     code = study["codes"]["Loaded language"]
-    studies.code_delete(code=code, actor=study["manager"])
+    codebook.code_delete(code=code, actor=study["manager"])
     assert not Code.objects.filter(pk=code.pk).exists()
     assert AuditEvent.objects.filter(action="delete", object_type="code", object_id=code.pk)
 
 
 def test_codes_are_reordered_and_a_stale_order_is_refused(study):
-    codebook = study["project"].codebook
+    book = study["project"].codebook
     first, second = _codes(study["project"])
-    studies.code_move(code=second, offset=-1, actor=None)
+    codebook.code_move(code=second, offset=-1, actor=None)
     assert _codes(study["project"]) == [second, first]
-    with pytest.raises(services.ServiceError, match="codebook changed"):
-        studies.code_reorder(codebook=codebook, code_ids=[first.pk], actor=None)
+    with pytest.raises(base.ServiceError, match="codebook changed"):
+        codebook.code_reorder(codebook=book, code_ids=[first.pk], actor=None)
     assert _codes(study["project"]) == [second, first]
 
 
@@ -190,7 +189,7 @@ def test_codes_are_reordered_and_a_stale_order_is_refused(study):
 
 
 def test_adding_an_unknown_person_creates_an_account_without_a_password_and_a_link(study):
-    added = studies.member_add(
+    added = people.member_add(
         project=study["project"], username="newcoder", role=Role.CODER, actor=study["manager"]
     )
     user = get_user_model().objects.get(username="newcoder")
@@ -201,38 +200,38 @@ def test_adding_an_unknown_person_creates_an_account_without_a_password_and_a_li
 
 
 def test_adding_an_existing_member_again_is_refused(study):
-    with pytest.raises(services.ServiceError, match="coder_a is already a member, as coder"):
-        studies.member_add(
+    with pytest.raises(base.ServiceError, match="coder_a is already a member, as coder"):
+        people.member_add(
             project=study["project"], username="coder_a", role=Role.MANAGER, actor=None
         )
     assert Membership.objects.get(user=study["coder_a"]).role == Role.CODER
 
 
 def test_an_invalid_user_name_is_refused(study):
-    with pytest.raises(services.ServiceError, match="is not a valid user name"):
-        studies.member_add(project=study["project"], username="a b", role=Role.CODER, actor=None)
+    with pytest.raises(base.ServiceError, match="is not a valid user name"):
+        people.member_add(project=study["project"], username="a b", role=Role.CODER, actor=None)
     assert not get_user_model().objects.filter(username="a b").exists()
 
 
 def test_no_new_link_for_someone_who_has_a_password(study):
     membership = Membership.objects.get(user=study["coder_a"])
-    with pytest.raises(services.ServiceError, match="already chosen a password"):
-        studies.password_link_renew(membership=membership, actor=None)
+    with pytest.raises(base.ServiceError, match="already chosen a password"):
+        people.password_link_renew(membership=membership, actor=None)
 
 
 def test_the_last_manager_cannot_be_demoted_or_removed(study):
     membership = Membership.objects.get(user=study["manager"])
     message = "A project needs at least one manager"
-    with pytest.raises(services.ServiceError, match=message):
-        studies.member_set_role(membership=membership, role=Role.CODER, actor=None)
-    with pytest.raises(services.ServiceError, match=message):
-        studies.member_remove(membership=membership, actor=None)
+    with pytest.raises(base.ServiceError, match=message):
+        people.member_set_role(membership=membership, role=Role.CODER, actor=None)
+    with pytest.raises(base.ServiceError, match=message):
+        people.member_remove(membership=membership, actor=None)
     assert Membership.objects.get(pk=membership.pk).role == Role.MANAGER
 
 
 def test_removing_a_member_keeps_their_assignments_and_spans(study):
     span = _tag(study["assignment_a"])
-    studies.member_remove(
+    people.member_remove(
         membership=Membership.objects.get(user=study["coder_a"]), actor=study["manager"]
     )
     assert not Membership.objects.filter(user=study["coder_a"]).exists()
@@ -249,25 +248,25 @@ def test_removing_a_member_keeps_their_assignments_and_spans(study):
 def test_an_assignment_with_spans_is_not_removed(study):
     _tag(study["assignment_a"])
     with pytest.raises(
-        services.ServiceError, match=r"coder_a has 1 span in .*an assignment with spans stays"
+        base.ServiceError, match=r"coder_a has 1 span in .*an assignment with spans stays"
     ):
-        studies.assignment_remove(assignment=study["assignment_a"], actor=None)
+        assignments.assignment_remove(assignment=study["assignment_a"], actor=None)
     assert Assignment.objects.filter(pk=study["assignment_a"].pk).exists()
 
 
 def test_an_assignment_without_spans_is_removed(study):
-    studies.assignment_remove(assignment=study["assignment_b"], actor=study["manager"])
+    assignments.assignment_remove(assignment=study["assignment_b"], actor=study["manager"])
     assert not Assignment.objects.filter(pk=study["assignment_b"].pk).exists()
 
 
 def test_assigning_to_a_non_member_is_refused(study, make_user):
     outsider = make_user("outsider")
-    with pytest.raises(services.ServiceError, match="outsider is not a member of this project"):
-        studies.assignments_bulk(
+    with pytest.raises(base.ServiceError, match="outsider is not a member of this project"):
+        assignments.assignments_bulk(
             project=study["project"], mode="every", coders=[outsider], actor=None
         )
-    with pytest.raises(services.ServiceError, match="outsider is not a member of this project"):
-        services.assignment_create(document=study["document"], coder=outsider)
+    with pytest.raises(base.ServiceError, match="outsider is not a member of this project"):
+        assignments.assignment_create(document=study["document"], coder=outsider)
     assert not Assignment.objects.filter(coder=outsider).exists()
 
 
@@ -278,7 +277,7 @@ def corpus(make_project, make_user, member):
     body = "text,outlet\n" + "".join(
         f"Article number {i}.,{'Daily' if i < 15 else 'Weekly'}\n" for i in range(20)
     )
-    outcome = services.documents_import(project=project, files=[("c.csv", body.encode())])
+    outcome = imports.documents_import(project=project, files=[("c.csv", body.encode())])
     assert outcome.ok
     coders = [member(project, make_user(f"c{i}")) for i in range(3)]
     return project, coders
@@ -292,15 +291,15 @@ def _per_document(project) -> Counter:
 
 def test_every_document_goes_to_every_coder_and_repeating_adds_nothing(corpus):
     project, _ = corpus
-    outcome = studies.assignments_bulk(project=project, mode="every", actor=None)
+    outcome = assignments.assignments_bulk(project=project, mode="every", actor=None)
     assert outcome.created == 60
     assert set(_per_document(project).values()) == {3}
-    assert studies.assignments_bulk(project=project, mode="every", actor=None).created == 0
+    assert assignments.assignments_bulk(project=project, mode="every", actor=None).created == 0
 
 
 def test_each_document_to_two_coders_is_balanced(corpus):
     project, _ = corpus
-    studies.assignments_bulk(project=project, mode="each_n", per_document=2, actor=None)
+    assignments.assignments_bulk(project=project, mode="each_n", per_document=2, actor=None)
     assert set(_per_document(project).values()) == {2}
     loads = Counter(Assignment.objects.values_list("coder_id", flat=True))
     assert max(loads.values()) - min(loads.values()) <= 1
@@ -308,14 +307,14 @@ def test_each_document_to_two_coders_is_balanced(corpus):
 
 def test_more_coders_per_document_than_coders_is_refused(corpus):
     project, _ = corpus
-    with pytest.raises(services.ServiceError, match="Each document to 4 coders needs between"):
-        studies.assignments_bulk(project=project, mode="each_n", per_document=4, actor=None)
+    with pytest.raises(base.ServiceError, match="Each document to 4 coders needs between"):
+        assignments.assignments_bulk(project=project, mode="each_n", per_document=4, actor=None)
     assert not Assignment.objects.exists()
 
 
 def test_a_stratified_sample_is_double_coded_the_rest_once_and_the_seed_repeats_it(corpus):
     project, _ = corpus
-    outcome = studies.assignments_bulk(
+    outcome = assignments.assignments_bulk(
         project=project, mode="sample", percent=20, stratify_by_outlet=True, seed=7, actor=None
     )
     per_document = _per_document(project)
@@ -326,21 +325,21 @@ def test_a_stratified_sample_is_double_coded_the_rest_once_and_the_seed_repeats_
     loads = Counter(Assignment.objects.values_list("coder_id", flat=True))
     assert max(loads.values()) - min(loads.values()) <= 1
     Assignment.objects.all().delete()
-    again = studies.assignments_bulk(
+    again = assignments.assignments_bulk(
         project=project, mode="sample", percent=20, stratify_by_outlet=True, seed=7, actor=None
     )
     assert again.double_coded == outcome.double_coded
 
 
 def test_sample_sizes_keep_the_total_and_do_not_lose_small_strata():
-    assert studies.sample_sizes({"a": 1, "b": 1, "c": 1, "d": 7}, 30) == {
+    assert assignments.sample_sizes({"a": 1, "b": 1, "c": 1, "d": 7}, 30) == {
         "a": 1,
         "b": 0,
         "c": 0,
         "d": 2,
     }
-    assert studies.sample_sizes({"a": 15, "b": 5}, 20) == {"a": 3, "b": 1}
-    assert sum(studies.sample_sizes({str(i): 1 for i in range(10)}, 10).values()) == 1
+    assert assignments.sample_sizes({"a": 15, "b": 5}, 20) == {"a": 3, "b": 1}
+    assert sum(assignments.sample_sizes({str(i): 1 for i in range(10)}, 10).values()) == 1
 
 
 # --- Dashboard --------------------------------------------------------------------
@@ -348,7 +347,7 @@ def test_sample_sizes_keep_the_total_and_do_not_lose_small_strata():
 
 def test_the_dashboard_counts_statuses_spans_and_reads_agreement_history(study):
     _tag(study["assignment_a"])
-    services.assignment_set_status(assignment=study["assignment_b"], status="done")
+    assignments.assignment_set_status(assignment=study["assignment_b"], status="done")
     project = study["project"]
     for alpha in (0.5, 0.75):
         AgreementRun.objects.create(
@@ -366,11 +365,11 @@ def test_the_dashboard_counts_statuses_spans_and_reads_agreement_history(study):
     assert by_name["coder_b"].done == 1 and by_name["coder_b"].last_activity is not None
     assert board.document_states["in_progress"] == 1
     assert {c.name: c.span_count for c in board.codes}["Sourcing"] == 1
-    agreement = selectors_studies.project_agreement(project)
+    agreement = agreement_selectors.project_agreement(project)
     assert agreement.runs == 3 and agreement.per_code == []  # the latest run has no per_code
     assert [len(line.dots) for line in agreement.chart.lines] == [2]
 
 
 def test_agreement_is_empty_without_runs(study):
-    agreement = selectors_studies.project_agreement(study["project"])
+    agreement = agreement_selectors.project_agreement(study["project"])
     assert agreement.latest is None and agreement.chart is None

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .models import Project, Pseudonym, Role
+from django.contrib.auth import get_user_model
+
+from ..models import Membership, Project, Pseudonym, Role
 
 
 def letters(index: int) -> str:
@@ -35,10 +37,6 @@ def coder_labels(
     """User id → the label to show: usernames in open projects or when a manager asks for
     names, pseudonyms otherwise. ``also`` adds ids that have no pseudonym row (never
     expected; they get "Coder #id" rather than a letter that could collide)."""
-    from django.contrib.auth import get_user_model
-
-    from .models import Membership
-
     labels = coder_pseudonyms(project.pk)
     counters: dict[str, int] = {}
     for user_id, role in (

@@ -1,9 +1,10 @@
-"""Agreement runs: gather the coders' spans, compute the report, store it on an AgreementRun.
+"""Agreement runs: decide which work counts, fingerprint it, compute the report in a worker.
 
-The maths is in :mod:`annotations.domain.agreement.report` (no Django). This module decides
-which work counts, fingerprints it so that an identical run is never computed twice, and
-moves a run through queued → running → done/failed under a row lock, so a task delivered
-twice (Redis redelivers after a worker dies) computes once.
+The maths is in :mod:`annotations.domain.agreement` (no Django). A request fingerprints the
+input cheaply (span ids and versions, assignment statuses, codes and settings; never the
+document texts) so an identical run is never computed twice; only the worker reads texts.
+A run moves queued → running → done/failed under a row lock, so a task delivered twice
+(Redis redelivers after a worker dies) computes once.
 """
 
 from __future__ import annotations
@@ -19,16 +20,20 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from ..domain.agreement.report import DocumentData, SpanData, compute_report
+from ..domain.agreement.corpus import NO_CODER, ONE_CODER, DocumentData, SpanData
+from ..domain.agreement.report import compute_report
+from ..domain.agreement.result import LeftOut, coder_key
 from ..models import AgreementRun, Assignment, AssignmentStatus, Code, Project, RunStatus, Span
-from .core import ServiceError
+from .base import ServiceError, actor_or_none
 
 logger = logging.getLogger(__name__)
 
 # Bump when the computation changes, so old fingerprints no longer match.
-ALGORITHM_VERSION = 1
+ALGORITHM_VERSION = 2
 ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.DONE)
 STALE_AFTER = timedelta(minutes=15)
+# A queued run that no worker has picked up after this long lost its message.
+NEVER_STARTED_AFTER = timedelta(minutes=3)
 
 
 @dataclass(frozen=True)
@@ -56,44 +61,85 @@ class RunSettings:
             include_in_progress=bool(data.get("include_in_progress", False)),
         )
 
+    @property
+    def statuses(self) -> list[str]:
+        """Assignment statuses whose work counts."""
+        if self.include_in_progress:
+            return [AssignmentStatus.DONE, AssignmentStatus.IN_PROGRESS]
+        return [AssignmentStatus.DONE]
+
+
+def _codes(project: Project) -> list[tuple[int, str]]:
+    return list(
+        Code.objects.filter(codebook__project=project)
+        .order_by("order", "pk")
+        .values_list("pk", "name")
+    )
+
+
+def _assignments(project: Project) -> list[tuple[int, int, str]]:
+    return list(
+        Assignment.objects.filter(document__project=project)
+        .order_by("document_id", "coder_id")
+        .values_list("document_id", "coder_id", "status")
+    )
+
+
+def _counted(assignments, run_settings: RunSettings) -> dict[int, list[int]]:
+    """Document id → the coders whose work counts there (every assigned document listed)."""
+    statuses = set(run_settings.statuses)
+    coders: dict[int, list[int]] = {}
+    for document_id, coder_id, status in assignments:
+        mine = coders.setdefault(document_id, [])
+        if status in statuses:
+            mine.append(coder_id)
+    return coders
+
+
+def fingerprint(project: Project, run_settings: RunSettings) -> str:
+    """A hash of everything a run reads, without reading any document text (4 queries)."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(run_settings.as_dict(), sort_keys=True).encode())
+    digest.update(json.dumps(_codes(project)).encode())
+    assignments = _assignments(project)
+    digest.update(json.dumps(assignments).encode())
+    counted = [d for d, coders in _counted(assignments, run_settings).items() if len(coders) >= 2]
+    rows = (
+        Span.objects.live()
+        .filter(assignment__document_id__in=counted, assignment__status__in=run_settings.statuses)
+        .order_by("pk")
+        .values_list("pk", "version")
+    )
+    for pk, version in rows.iterator(chunk_size=5000):
+        digest.update(f";{pk}.{version}".encode())
+    return digest.hexdigest()
+
 
 @dataclass(frozen=True)
 class Inputs:
     documents: tuple[DocumentData, ...]
+    left_out: tuple[LeftOut, ...]
     codes: tuple[str, ...]
-    fingerprint: str
-
-
-def coder_key(user_id: int) -> str:
-    """Coders appear in stored results by id only; pages turn ids into names or pseudonyms."""
-    return f"u{user_id}"
 
 
 def gather(project: Project, run_settings: RunSettings) -> Inputs:
-    """The documents that count (two or more coders whose work counts) and their live spans.
-
-    Three queries, whatever the corpus size.
-    """
-    statuses = [AssignmentStatus.DONE]
-    if run_settings.include_in_progress:
-        statuses.append(AssignmentStatus.IN_PROGRESS)
-    coders_by_doc: dict[int, list[int]] = {}
-    for document_id, coder_id in (
-        Assignment.objects.filter(document__project=project, status__in=statuses)
-        .order_by("document_id", "coder_id")
-        .values_list("document_id", "coder_id")
-    ):
-        coders_by_doc.setdefault(document_id, []).append(coder_id)
-    counted = {d: c for d, c in coders_by_doc.items() if len(c) >= 2}
-    codes = tuple(
-        Code.objects.filter(codebook__project=project)
-        .order_by("order", "pk")
-        .values_list("name", flat=True)
+    """What the worker computes on: the documents with two or more coders whose work counts,
+    their live spans and texts, and every other assigned document with the reason it does
+    not count. A fixed number of queries, whatever the corpus size."""
+    counted = _counted(_assignments(project), run_settings)
+    left_out = tuple(
+        LeftOut(document_id, ONE_CODER if len(coders) == 1 else NO_CODER)
+        for document_id, coders in counted.items()
+        if len(coders) < 2
     )
+    counted = {d: c for d, c in counted.items() if len(c) >= 2}
     spans_by_doc: dict[int, list[SpanData]] = {d: [] for d in counted}
     span_rows = (
         Span.objects.live()
-        .filter(assignment__document_id__in=counted.keys(), assignment__status__in=statuses)
+        .filter(
+            assignment__document_id__in=counted.keys(),
+            assignment__status__in=run_settings.statuses,
+        )
         .order_by("assignment__document_id", "assignment__coder_id", "start", "end", "code_id")
         .values_list(
             "assignment__document_id", "assignment__coder_id", "start", "end", "code__name"
@@ -113,18 +159,27 @@ def gather(project: Project, run_settings: RunSettings) -> Inputs:
         )
         for document_id in sorted(counted)
     )
-    return Inputs(documents, codes, fingerprint(documents, codes, run_settings))
+    return Inputs(documents, left_out, tuple(name for _, name in _codes(project)))
 
 
-def fingerprint(documents, codes, run_settings: RunSettings) -> str:
-    digest = hashlib.sha256()
-    digest.update(json.dumps(run_settings.as_dict(), sort_keys=True).encode())
-    digest.update(json.dumps(list(codes)).encode())
-    for document in documents:
-        digest.update(f"|d{document.id}:{','.join(document.coders)}".encode())
-        for span in document.spans:
-            digest.update(f";{span.coder},{span.start},{span.end},{span.code}".encode())
-    return digest.hexdigest()
+@dataclass(frozen=True)
+class RunRequest:
+    """What asking for a run did: a new run, the identical one, or a lost one re-queued."""
+
+    run: AgreementRun
+    created: bool = False
+    requeued: bool = False
+
+    @property
+    def message(self) -> str:
+        if self.created:
+            return f"Run #{self.run.pk} is queued."
+        if self.requeued:
+            return f"Run #{self.run.pk} had not started; it is queued again."
+        return (
+            f"Nothing changed since run #{self.run.pk} ({self.run.get_status_display().lower()}):"
+            " the same spans and settings give the same results, so no new run was started."
+        )
 
 
 def _enqueue(run: AgreementRun) -> None:
@@ -134,35 +189,55 @@ def _enqueue(run: AgreementRun) -> None:
     transaction.on_commit(lambda: agreement_compute.apply_async(args=[run.pk], task_id=task_id))
 
 
+def _requeue(run: AgreementRun) -> None:
+    """Queue a locked run again under a new task id (its message may have been lost)."""
+    run.status = RunStatus.QUEUED
+    run.task_id = uuid.uuid4().hex
+    run.requested_at = timezone.now()
+    run.save(update_fields=["status", "task_id", "requested_at"])
+    _enqueue(run)
+
+
+def _never_started(run: AgreementRun) -> bool:
+    return (
+        run.status == RunStatus.QUEUED
+        and run.attempts == 0
+        and timezone.now() - run.requested_at > NEVER_STARTED_AFTER
+    )
+
+
 def agreement_request(
     *, project: Project, actor=None, run_settings: RunSettings | None = None, enqueue: bool = True
-) -> AgreementRun:
-    """Queue a run, or return the identical one already queued, running or done."""
+) -> RunRequest:
+    """Queue a run, or return the identical one already queued, running or done (and queue
+    it again when it has waited so long without starting that its message was lost)."""
     run_settings = run_settings or RunSettings(unit=project.agreement_unit)
     with transaction.atomic():
         # One request at a time per project decides whether a run exists already. NO KEY:
         # span writes insert audit rows referencing the project and must not wait for this.
         Project.objects.select_for_update(no_key=True).filter(pk=project.pk).first()
-        inputs = gather(project, run_settings)
+        digest = fingerprint(project, run_settings)
         existing = (
-            AgreementRun.objects.filter(
-                project=project, fingerprint=inputs.fingerprint, status__in=ACTIVE
-            )
+            AgreementRun.objects.select_for_update()
+            .filter(project=project, fingerprint=digest, status__in=ACTIVE)
             .order_by("-pk")
             .first()
         )
         if existing is not None:
-            return existing
+            if enqueue and _never_started(existing):
+                _requeue(existing)
+                return RunRequest(existing, requeued=True)
+            return RunRequest(existing)
         run = AgreementRun.objects.create(
             project=project,
-            requested_by=actor if actor is not None and actor.is_authenticated else None,
-            fingerprint=inputs.fingerprint,
+            requested_by=actor_or_none(actor),
+            fingerprint=digest,
             settings=run_settings.as_dict(),
             task_id=uuid.uuid4().hex,
         )
         if enqueue:
             _enqueue(run)
-    return run
+    return RunRequest(run, created=True)
 
 
 def agreement_execute(*, run_id: int, redelivered: bool = False) -> AgreementRun:
@@ -193,14 +268,17 @@ def agreement_execute(*, run_id: int, redelivered: bool = False) -> AgreementRun
     started = time.perf_counter()
     run_settings = RunSettings.from_dict(run.settings)
     try:
+        # The input may change between request and computation: record what was computed.
+        digest = fingerprint(run.project, run_settings)
         inputs = gather(run.project, run_settings)
         gathered = time.perf_counter()
-        report = compute_report(
+        result = compute_report(
             inputs.documents,
             inputs.codes,
             unit=run_settings.unit,
             n_bootstrap=run_settings.n_bootstrap,
             seed=run_settings.seed,
+            left_out=inputs.left_out,
         )
     except Exception as error:
         # Recorded on the run, where the people who asked for it see it; then re-raised so
@@ -214,9 +292,8 @@ def agreement_execute(*, run_id: int, redelivered: bool = False) -> AgreementRun
     finished = time.perf_counter()
     with transaction.atomic():
         run = AgreementRun.objects.select_for_update().get(pk=run.pk)
-        run.results = report
-        # The data may have changed between request and computation: record what was computed.
-        run.fingerprint = inputs.fingerprint
+        run.results = result.to_json()
+        run.fingerprint = digest
         run.status = RunStatus.DONE
         run.finished_at = timezone.now()
         run.timings = {
@@ -228,22 +305,26 @@ def agreement_execute(*, run_id: int, redelivered: bool = False) -> AgreementRun
 
 
 def agreement_sweep(*, stale_after: timedelta = STALE_AFTER) -> list[int]:
-    """Re-queue runs stuck in queued or running (the embedded broker loses a killed
-    worker's task; a lost message leaves a run queued forever)."""
-    cutoff = timezone.now() - stale_after
+    """Re-queue runs stuck in queued or running: a lost message leaves a run queued with no
+    attempt (found after a few minutes), a killed worker leaves it running (15 minutes)."""
+    now = timezone.now()
     requeued = []
     with transaction.atomic():
-        stuck = AgreementRun.objects.select_for_update().filter(
-            status=RunStatus.QUEUED, requested_at__lt=cutoff
-        ) | AgreementRun.objects.select_for_update().filter(
-            status=RunStatus.RUNNING, started_at__lt=cutoff
+        stuck = (
+            AgreementRun.objects.select_for_update().filter(
+                status=RunStatus.QUEUED, requested_at__lt=now - stale_after
+            )
+            | AgreementRun.objects.select_for_update().filter(
+                status=RunStatus.QUEUED,
+                attempts=0,
+                requested_at__lt=now - min(NEVER_STARTED_AFTER, stale_after),
+            )
+            | AgreementRun.objects.select_for_update().filter(
+                status=RunStatus.RUNNING, started_at__lt=now - stale_after
+            )
         )
         for run in stuck:
-            run.status = RunStatus.QUEUED
-            run.task_id = uuid.uuid4().hex
-            run.requested_at = timezone.now()
-            run.save(update_fields=["status", "task_id", "requested_at"])
-            _enqueue(run)
+            _requeue(run)
             requeued.append(run.pk)
     if requeued:
         logger.warning("Re-queued stuck agreement runs: %s", requeued)
@@ -256,11 +337,7 @@ def agreement_rerun(*, run: AgreementRun, actor=None) -> AgreementRun:
         locked = AgreementRun.objects.select_for_update().get(pk=run.pk)
         if locked.status == RunStatus.DONE:
             return locked
-        locked.status = RunStatus.QUEUED
-        locked.task_id = uuid.uuid4().hex
-        locked.requested_at = timezone.now()
-        locked.save(update_fields=["status", "task_id", "requested_at"])
-        _enqueue(locked)
+        _requeue(locked)
     return locked
 
 

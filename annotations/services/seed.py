@@ -1,7 +1,8 @@
-"""Loading the seed corpus and default codebook shipped in ``fixtures/``.
+"""Loading the seed corpus and default codebook shipped in ``fixtures/``, and giving the
+administrator the seed project to manage.
 
-Idempotent: running it again finds the project, codes and documents already there
-and stores nothing twice.
+Idempotent: running it again finds the project, codes and documents already there and
+stores nothing twice. Every write goes through the entity services.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from . import services
-from .models import Codebook, Document, Project
+from ..domain.textio import normalise_text, sha256_text
+from ..models import Document, Membership, Project, Role
+from . import codebook, documents, imports, people, projects
+from .base import ServiceError
 
 SEED_DIR = Path(settings.BASE_DIR) / "fixtures"
 
@@ -26,41 +29,59 @@ class SeedOutcome:
     codes_created: int
 
 
+def _spec(seed_dir: Path) -> dict:
+    return json.loads((seed_dir / "seed.json").read_text(encoding="utf-8"))
+
+
 @transaction.atomic
 def load_seed(*, seed_dir: Path = SEED_DIR, actor=None) -> SeedOutcome:
-    spec = json.loads((seed_dir / "seed.json").read_text(encoding="utf-8"))
+    spec = _spec(seed_dir)
     project_spec = spec["project"]
     project = Project.objects.filter(name=project_spec["name"]).first()
     if project is None:
-        project = services.project_create(
+        project = projects.project_create(
             name=project_spec["name"],
             description=project_spec["description"],
             blind=project_spec["blind"],
             actor=actor,
         )
-    codebook, _ = Codebook.objects.get_or_create(project=project)
-    existing_codes = set(codebook.codes.values_list("name", flat=True))
+    existing_codes = set(project.codebook.codes.values_list("name", flat=True))
     codes_created = 0
     for order, code in enumerate(spec["codes"]):
         if code["name"] in existing_codes:
             continue
-        services.code_create(codebook=codebook, order=order, actor=actor, **code)
+        codebook.code_create(codebook=project.codebook, order=order, actor=actor, **code)
         codes_created += 1
     documents_created = 0
     for doc in spec["documents"]:
         data = (seed_dir / doc["file"]).read_bytes()
-        text = data.decode("utf-8").replace("\r\n", "\n")
-        if Document.objects.filter(project=project, sha256=services.sha256_text(text)).exists():
+        digest = sha256_text(normalise_text(data.decode("utf-8")))
+        if Document.objects.filter(project=project, sha256=digest).exists():
             continue
-        outcome = services.documents_import(
+        outcome = imports.documents_import(
             project=project, files=[(Path(doc["file"]).name, data)], actor=actor
         )
         if not outcome.ok:
-            raise services.ServiceError("; ".join(str(p) for p in outcome.problems))
+            raise ServiceError("; ".join(str(p) for p in outcome.problems))
         for created in outcome.created:
             # The files carry no metadata; seed.json gives outlet and id as the texts state them.
-            Document.objects.filter(pk=created.pk).update(
-                title=doc["title"], external_id=doc["external_id"], outlet=doc["outlet"]
+            documents.document_update(
+                document=created,
+                actor=actor,
+                title=doc["title"],
+                external_id=doc["external_id"],
+                outlet=doc["outlet"],
             )
         documents_created += len(outcome.created)
     return SeedOutcome(project, documents_created, codes_created)
+
+
+@transaction.atomic
+def seed_manager(*, user, seed_dir: Path = SEED_DIR) -> Project | None:
+    """Make ``user`` manager of the seed project (they code nothing: the coders do)."""
+    project = Project.objects.filter(name=_spec(seed_dir)["project"]["name"]).first()
+    if project is None:
+        return None
+    if not Membership.objects.filter(project=project, user=user, role=Role.MANAGER).exists():
+        people.membership_set(project=project, user=user, role=Role.MANAGER, actor=None)
+    return project

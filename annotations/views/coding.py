@@ -11,35 +11,38 @@ import re
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from .. import selectors, services
 from ..domain.offsets import word_step
+from ..forms import InputError, Params
 from ..models import AssignmentStatus, Code
-from ..permissions import access_assignment, access_own_span, access_project
+from ..permissions import access_assignment, access_own_span, access_project, can_see_feedback
+from ..selectors import coding
+from ..services import assignments, spans
+from ..services.base import ConflictError, ServiceError
+from .htmx import is_fragment, render
 
 TEMPLATE = "annotations/annotate.html"
 PATTERNS = ("solid", "dashed", "dotted", "double")
 HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
+NOTE_LIMIT = spans.NOTE_LIMIT
+ADJUSTMENTS = {
+    "start-earlier": ("start", -1),
+    "start-later": ("start", +1),
+    "end-earlier": ("end", -1),
+    "end-later": ("end", +1),
+}
 
 
-def is_fragment_request(request) -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
-def kept_ids(request) -> set[int]:
+def kept_ids(params: Params) -> set[int]:
     """The other spans the inspector showed, kept open after one of them changes.
 
     Only ids among the coder's own live spans are ever shown (render_workspace picks
     them from the coding screen), so a forged id reveals nothing.
     """
-    if request.method != "POST":
-        return set()
-    return {int(value) for value in request.POST.getlist("keep") if value.isdigit()}
+    return set(params.ids("keep", label="a span to keep open"))
 
 
 def render_workspace(
@@ -51,9 +54,10 @@ def render_workspace(
     status: int = 200,
     selected=(),
     undo=None,
+    keep=(),
 ):
-    selected_ids = {span.pk for span in selected} | kept_ids(request)
-    screen = selectors.coding_screen(assignment, selected_ids=selected_ids)
+    selected_ids = {span.pk for span in selected} | set(keep)
+    screen = coding.coding_screen(assignment, selected_ids=selected_ids)
     context = {
         "screen": screen,
         "document": assignment.document,
@@ -62,12 +66,15 @@ def render_workspace(
         "error": error,
         "inspected": [span for span in screen.spans if span.pk in selected_ids],
         "undo": undo,
-        "feedback_ready": selectors.feedback_ready(assignment),
+        "feedback_ready": can_see_feedback(assignment),
+        "note_limit": NOTE_LIMIT,
     }
-    template = f"{TEMPLATE}#workspace" if is_fragment_request(request) else TEMPLATE
-    response = TemplateResponse(request, template, context, status=status)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render(request, TEMPLATE, context, partial="workspace", status=status)
+
+
+def refused(request, assignment, error: ServiceError, **kwargs):
+    status = 409 if isinstance(error, ConflictError) else 422
+    return render_workspace(request, assignment, error=str(error), status=status, **kwargs)
 
 
 @login_required
@@ -82,17 +89,18 @@ def annotate(request, document_id: int):
 def span_create(request, document_id: int):
     assignment = access_assignment(request.user, document_id)
     try:
-        span = services.span_create(
+        params = Params(request.POST)
+        span = spans.span_create(
             assignment=assignment,
-            code_id=request.POST.get("code"),
-            start=request.POST.get("start"),
-            end=request.POST.get("end"),
-            quote=request.POST.get("quote"),
-            note=request.POST.get("note", ""),
+            code_id=params.id("code", label="the code", required=True),
+            start=params.offset("start", required=True),
+            end=params.offset("end", required=True),
+            quote=params.text("quote", max_length=assignment.document.length, default=None),
+            note=params.text("note", max_length=NOTE_LIMIT),
             actor=request.user,
         )
-    except services.ServiceError as error:
-        return render_workspace(request, assignment, error=str(error), status=422)
+    except ServiceError as error:
+        return refused(request, assignment, error)
     return render_workspace(
         request, assignment, message=f"Tagged “{span.code.name}”.", selected=[span]
     )
@@ -103,22 +111,33 @@ def span_create(request, document_id: int):
 def inspect(request, document_id: int):
     """The spans under one character of the text (the coder clicked a highlight)."""
     assignment = access_assignment(request.user, document_id)
-    at = request.GET.get("at", "")
-    spans = []
-    if at.isdigit():
-        offset = int(at)
-        spans = list(
-            assignment.spans.live().filter(start__lte=offset, end__gt=offset).order_by("start")
-        )
-    return render_workspace(request, assignment, selected=spans)
+    try:
+        at = Params(request.GET).offset("at", required=True)
+    except InputError as error:
+        return refused(request, assignment, error)
+    return render_workspace(request, assignment, selected=coding.spans_at(assignment, at))
 
 
-ADJUSTMENTS = {
-    "start-earlier": ("start", -1),
-    "start-later": ("start", +1),
-    "end-earlier": ("end", -1),
-    "end-later": ("end", +1),
-}
+def _span_changes(params: Params, span) -> dict:
+    changes: dict = {}
+    code = params.id("code", label="the code")
+    # The form always sends the current code; passing it on unchanged would have the
+    # service refuse every edit of a span whose code was retired after it was tagged.
+    if code is not None and code != span.code_id:
+        changes["code_id"] = code
+    if "note" in params:
+        changes["note"] = params.text("note", max_length=NOTE_LIMIT)
+    for edge in ("start", "end"):
+        value = params.offset(edge)
+        if value is not None:
+            changes[edge] = value
+    adjust = params.choice("adjust", ADJUSTMENTS, label="adjustment")
+    if adjust is not None:
+        # Boundaries move by whole words, so a keyboard user never has to count characters.
+        edge, direction = ADJUSTMENTS[adjust]
+        current = span.start if edge == "start" else span.end
+        changes[edge] = word_step(span.assignment.document.text, current, direction)
+    return changes
 
 
 @login_required
@@ -126,50 +145,37 @@ ADJUSTMENTS = {
 def span_update(request, span_id: int):
     span = access_own_span(request.user, span_id)
     assignment = span.assignment
-    changes: dict = {}
-    # The form always sends the current code; passing it on unchanged would have the
-    # service refuse every edit of a span whose code was retired after it was tagged.
-    if request.POST.get("code", str(span.code_id)) != str(span.code_id):
-        changes["code_id"] = request.POST["code"]
-    if "note" in request.POST:
-        changes["note"] = request.POST["note"]
-    if "start" in request.POST:
-        changes["start"] = request.POST["start"]
-    if "end" in request.POST:
-        changes["end"] = request.POST["end"]
-    adjust = ADJUSTMENTS.get(request.POST.get("adjust", ""))
-    if adjust is not None:
-        # Boundaries move by whole words, so a keyboard user never has to count characters.
-        edge, direction = adjust
-        text = assignment.document.text
-        current = span.start if edge == "start" else span.end
-        changes[edge] = word_step(text, current, direction)
+    params = Params(request.POST)
     try:
-        span = services.span_update(
-            span=span, expected_version=request.POST.get("version"), actor=request.user, **changes
+        keep = kept_ids(params)
+        changes = _span_changes(params, span)
+        span = spans.span_update(
+            span=span,
+            expected_version=params.integer("version", label="the span's version", required=True),
+            actor=request.user,
+            **changes,
         )
-    except services.ConflictError as error:
-        return render_workspace(request, assignment, error=str(error), status=409, selected=[span])
-    except services.ServiceError as error:
-        return render_workspace(request, assignment, error=str(error), status=422, selected=[span])
-    return render_workspace(request, assignment, message="Saved.", selected=[span])
+    except ServiceError as error:
+        return refused(request, assignment, error, selected=[span])
+    return render_workspace(request, assignment, message="Saved.", selected=[span], keep=keep)
 
 
 @login_required
 @require_POST
 def span_delete(request, span_id: int):
     span = access_own_span(request.user, span_id)
+    params = Params(request.POST)
     try:
-        span = services.span_delete(
-            span=span, expected_version=request.POST.get("version"), actor=request.user
+        keep = kept_ids(params)
+        span = spans.span_delete(
+            span=span,
+            expected_version=params.integer("version", label="the span's version", required=True),
+            actor=request.user,
         )
-    except services.ServiceError as error:
-        status = 409 if isinstance(error, services.ConflictError) else 422
-        return render_workspace(
-            request, span.assignment, error=str(error), status=status, selected=[span]
-        )
+    except ServiceError as error:
+        return refused(request, span.assignment, error, selected=[span])
     return render_workspace(
-        request, span.assignment, message=f"Deleted “{span.code.name}”.", undo=span
+        request, span.assignment, message=f"Deleted “{span.code.name}”.", undo=span, keep=keep
     )
 
 
@@ -177,15 +183,22 @@ def span_delete(request, span_id: int):
 @require_POST
 def span_restore(request, span_id: int):
     span = access_own_span(request.user, span_id)
+    params = Params(request.POST)
     try:
-        span = services.span_restore(
-            span=span, expected_version=request.POST.get("version"), actor=request.user
+        keep = kept_ids(params)
+        span = spans.span_restore(
+            span=span,
+            expected_version=params.integer("version", label="the span's version", required=True),
+            actor=request.user,
         )
-    except services.ServiceError as error:
-        status = 409 if isinstance(error, services.ConflictError) else 422
-        return render_workspace(request, span.assignment, error=str(error), status=status)
+    except ServiceError as error:
+        return refused(request, span.assignment, error)
     return render_workspace(
-        request, span.assignment, message=f"Restored “{span.code.name}”.", selected=[span]
+        request,
+        span.assignment,
+        message=f"Restored “{span.code.name}”.",
+        selected=[span],
+        keep=keep,
     )
 
 
@@ -193,16 +206,18 @@ def span_restore(request, span_id: int):
 @require_POST
 def status(request, document_id: int):
     assignment = access_assignment(request.user, document_id)
-    wanted = request.POST.get("status")
-    if wanted not in (AssignmentStatus.DONE, AssignmentStatus.IN_PROGRESS):
-        return render_workspace(request, assignment, error="Unknown status.", status=422)
     try:
-        services.assignment_set_status(assignment=assignment, status=wanted, actor=request.user)
-    except services.ServiceError as error:
-        return render_workspace(request, assignment, error=str(error), status=422)
+        wanted = Params(request.POST).choice(
+            "status", (AssignmentStatus.DONE, AssignmentStatus.IN_PROGRESS), label="status"
+        )
+        if wanted is None:
+            raise InputError("Unknown status.")
+        assignments.assignment_set_status(assignment=assignment, status=wanted, actor=request.user)
+    except ServiceError as error:
+        return refused(request, assignment, error)
     if wanted == AssignmentStatus.DONE:
         target = reverse("next-document") + f"?after={document_id}"
-        if is_fragment_request(request):
+        if is_fragment(request):
             return HttpResponseClientRedirect(target)
         return redirect(target)
     assignment.refresh_from_db()
@@ -229,12 +244,12 @@ def code_styles(request, project_id: int):
 
 
 urlpatterns = [
-    path("projects/<int:project_id>/codes.css", code_styles, name="code-styles"),
-    path("documents/<int:document_id>/code/", annotate, name="annotate"),
-    path("documents/<int:document_id>/spans/", span_create, name="span-create"),
-    path("documents/<int:document_id>/inspect/", inspect, name="inspect"),
-    path("documents/<int:document_id>/status/", status, name="assignment-status"),
-    path("spans/<int:span_id>/", span_update, name="span-update"),
-    path("spans/<int:span_id>/delete/", span_delete, name="span-delete"),
-    path("spans/<int:span_id>/restore/", span_restore, name="span-restore"),
+    path("projects/<id:project_id>/codes.css", code_styles, name="code-styles"),
+    path("documents/<id:document_id>/code/", annotate, name="annotate"),
+    path("documents/<id:document_id>/spans/", span_create, name="span-create"),
+    path("documents/<id:document_id>/inspect/", inspect, name="inspect"),
+    path("documents/<id:document_id>/status/", status, name="assignment-status"),
+    path("spans/<id:span_id>/", span_update, name="span-update"),
+    path("spans/<id:span_id>/delete/", span_delete, name="span-delete"),
+    path("spans/<id:span_id>/restore/", span_restore, name="span-restore"),
 ]

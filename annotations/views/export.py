@@ -1,79 +1,85 @@
 """Downloads of a project's data: the form, spans.csv, spans.jsonl and the ZIP bundle.
 
-Every download streams (the first bytes leave before the corpus is read). Managers and
-reviewers export everything; a coder's export is narrowed to their own spans whatever
-the query string asks (see services.export.restrict_to_member); non-members get 404.
+Every download streams (the first bytes leave before the corpus is read). What a member
+may download is decided by ``permissions.export_scope``: a coder's export is narrowed to
+their own spans whatever the query string asks; non-members get 404.
 """
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
+from .. import forms
 from ..domain.export import CsvFlavour
-from ..models import Code, Role
-from ..permissions import NOT_FOUND, access_project
-from ..services import ServiceError
-from ..services import export as exports
+from ..forms import InputError, Params
+from ..models import Code
+from ..permissions import access_export, export_scope, may_choose_names, rights
+from ..selectors.export import doccano, files
+from ..selectors.export.rows import reliability_coders
+from ..selectors.export.spec import LAYER_ALL, LAYER_CODERS, LAYER_GOLD, ExportSpec, coder_labels
 
 TEMPLATE = "annotations/export/export.html"
+LAYER_NAMES = {
+    LAYER_CODERS: "All coders",
+    LAYER_GOLD: "Gold (settled)",
+    LAYER_ALL: "All coders and gold",
+}
 
 
-def _spec_from_query(request, project, member) -> exports.ExportSpec:
-    layer = request.GET.get("layer", exports.LAYER_CODERS)
-    coder_id = None
-    if layer.startswith("u") and layer[1:].isdigit():
-        layer, coder_id = exports.LAYER_CODERS, int(layer[1:])
-    spec = exports.export_spec(
+def _coder_layers(project, member) -> dict[str, int]:
+    """One coder's layer, by the label the member sees (never a user id): every coder for
+    reviewers and managers, only oneself for a coder."""
+    labels = coder_labels(project, names=may_choose_names(member) or not project.blind)
+    coders = reliability_coders(project, ExportSpec())
+    if rights(member).is_coder:
+        coders = [uid for uid in coders if uid == member.user_id]
+    return {labels[uid]: uid for uid in coders if uid in labels}
+
+
+def _spec(request, project, member) -> ExportSpec:
+    params = Params(request.GET)
+    layers = _coder_layers(project, member)
+    layer = params.choice("layer", [*LAYER_NAMES, *layers], default=LAYER_CODERS, label="layer")
+    coder_id = layers.get(layer)
+    spec = forms.export_spec(
         project,
-        layer=layer,
+        layer=LAYER_CODERS if coder_id is not None else layer,
         coder_id=coder_id,
-        code_ids=request.GET.getlist("code"),
-        done_only=request.GET.get("documents", "all") == "done",
-        flavour=request.GET.get("flavour", CsvFlavour.ANALYSIS),
-        names=request.GET.get("names") == "on",
+        code_ids=params.ids("code", label="code"),
+        done_only=params.choice("documents", ("all", "done"), default="all") == "done",
+        flavour=params.choice(
+            "flavour", [f.value for f in CsvFlavour], default=CsvFlavour.ANALYSIS, label="format"
+        ),
+        names=params.flag("names"),
     )
-    return exports.restrict_to_member(spec, member)
+    return export_scope(spec, member)
 
 
 def _form(request, project, member, *, error: str = "", status: int = 200):
-    names = member.role == Role.MANAGER or not project.blind
-    labels = exports.coder_labels(project, names=names)
-    chosen = request.GET.get("layer", exports.LAYER_CODERS)
+    chosen = request.GET.get("layer", LAYER_CODERS)
     layers = [
-        (exports.LAYER_CODERS, "All coders"),
-        (exports.LAYER_GOLD, "Gold (settled)"),
-        (exports.LAYER_ALL, "All coders and gold"),
-        *(
-            (f"u{uid}", f"Only {labels[uid]}")
-            for uid in exports.reliability_coders(project, exports.ExportSpec())
-        ),
+        *LAYER_NAMES.items(),
+        *((label, f"Only {label}") for label in _coder_layers(project, member)),
     ]
-    selected_codes = {int(c) for c in request.GET.getlist("code") if c.isdigit()}
     context = {
         "project": project,
-        "member": member,
-        "is_coder": member.role == Role.CODER,
-        "may_choose_names": member.role == Role.MANAGER and project.blind,
+        "rights": rights(member),
         "layers": [(value, label, value == chosen) for value, label in layers],
         "codes": Code.objects.filter(codebook__project=project).order_by("order", "pk"),
         "error": error,
-        "query": request.GET,
-        "selected_codes": selected_codes,
+        "done_only": request.GET.get("documents") == "done",
+        "excel": request.GET.get("flavour") == CsvFlavour.EXCEL,
+        "names": request.GET.get("names") in ("on", "true", "1"),
+        "selected_codes": {
+            int(c) for c in request.GET.getlist("code") if c.isdigit() and len(c) < 19
+        },
     }
     return TemplateResponse(request, TEMPLATE, context, status=status)
-
-
-def access_export(user, project_id: int):
-    """Every member, except coders of a project that keeps exports to reviewers and managers."""
-    project, member = access_project(user, project_id)
-    if member.role == Role.CODER and not project.coders_may_export:
-        raise Http404(NOT_FOUND)
-    return project, member
 
 
 @login_required
@@ -86,15 +92,15 @@ def export_form(request, project_id: int):
 def _download(request, project_id: int, build):
     project, member = access_export(request.user, project_id)
     try:
-        spec = _spec_from_query(request, project, member)
-    except ServiceError as error:
+        spec = _spec(request, project, member)
+    except InputError as error:
         return _form(request, project, member, error=str(error), status=422)
     return build(project, spec)
 
 
-def _attachment(response, project, suffix: str):
+def _attachment(response, project, name: str):
     stem = slugify(project.name) or f"project-{project.pk}"
-    response["Content-Disposition"] = f'attachment; filename="{stem}-{suffix}"'
+    response["Content-Disposition"] = f'attachment; filename="{stem}-{name}"'
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -104,15 +110,21 @@ def _encoded(chunks):
         yield chunk.encode("utf-8")
 
 
+def _file_stem(spec: ExportSpec) -> str:
+    """Each layer and flavour downloads under its own name, so files never overwrite."""
+    layer = "coder" if spec.coder_id is not None else spec.layer
+    return f"{layer}-{spec.flavour}"
+
+
 @login_required
 @require_GET
 def spans_csv(request, project_id: int):
     def build(project, spec):
         response = StreamingHttpResponse(
-            _encoded(exports.spans_csv_chunks(project, spec)),
+            _encoded(files.spans_csv_chunks(project, spec)),
             content_type="text/csv; charset=utf-8",
         )
-        return _attachment(response, project, f"spans-{spec.flavour}.csv")
+        return _attachment(response, project, f"spans-{_file_stem(spec)}.csv")
 
     return _download(request, project_id, build)
 
@@ -122,10 +134,10 @@ def spans_csv(request, project_id: int):
 def spans_jsonl(request, project_id: int):
     def build(project, spec):
         response = StreamingHttpResponse(
-            _encoded(exports.doccano_chunks(project, spec)),
+            _encoded(doccano.doccano_chunks(project, spec)),
             content_type="application/jsonl; charset=utf-8",
         )
-        return _attachment(response, project, "spans.jsonl")
+        return _attachment(response, project, f"spans-{_file_stem(spec)}.jsonl")
 
     return _download(request, project_id, build)
 
@@ -135,17 +147,17 @@ def spans_jsonl(request, project_id: int):
 def bundle(request, project_id: int):
     def build(project, spec):
         response = StreamingHttpResponse(
-            exports.zip_chunks(exports.export_files(project, spec)),
+            files.zip_chunks(files.export_files(project, spec)),
             content_type="application/zip",
         )
-        return _attachment(response, project, f"export-{spec.flavour}.zip")
+        return _attachment(response, project, f"export-{_file_stem(spec)}.zip")
 
     return _download(request, project_id, build)
 
 
 urlpatterns = [
-    path("projects/<int:project_id>/export/", export_form, name="export"),
-    path("projects/<int:project_id>/export/spans.csv", spans_csv, name="export-spans-csv"),
-    path("projects/<int:project_id>/export/spans.jsonl", spans_jsonl, name="export-spans-jsonl"),
-    path("projects/<int:project_id>/export/bundle.zip", bundle, name="export-bundle"),
+    path("projects/<id:project_id>/export/", export_form, name="export"),
+    path("projects/<id:project_id>/export/spans.csv", spans_csv, name="export-spans-csv"),
+    path("projects/<id:project_id>/export/spans.jsonl", spans_jsonl, name="export-spans-jsonl"),
+    path("projects/<id:project_id>/export/bundle.zip", bundle, name="export-bundle"),
 ]

@@ -8,58 +8,55 @@ action answers with the review page's ``review`` partial (htmx) or the whole pag
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import selectors_review as selectors
 from ..domain.offsets import word_step
-from ..models import DocumentReview, GoldSpan, ReviewStatus
+from ..domain.settling import KEY_LENGTH, SETTLE_ACTIONS, Action
+from ..forms import Params
 from ..permissions import (
-    NOT_FOUND,
-    REVIEW_ROLES,
-    access_assignment,
     access_document_for_review,
-    access_project,
+    access_feedback,
+    access_gold,
+    access_review,
 )
-from ..services import ConflictError, ServiceError
+from ..selectors import review as selectors
+from ..selectors import review_page
+from ..selectors.labels import coder_labels
 from ..services import review as services
-from .coding import ADJUSTMENTS, is_fragment_request
+from ..services.base import ConflictError, ServiceError
+from .coding import ADJUSTMENTS
+from .htmx import is_fragment, render
 
 QUEUE = "annotations/review/queue.html"
 PAGE = "annotations/review/review.html"
 FEEDBACK = "annotations/review/feedback.html"
+RATIONALE_LIMIT = services.RATIONALE_LIMIT
 
 
-def _render(request, template: str, partial: str, context: dict, status: int = 200):
-    name = f"{template}#{partial}" if is_fragment_request(request) else template
-    response = TemplateResponse(request, name, context, status=status)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
-def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+def _coder_values(project) -> dict[str, int]:
+    """The queue's coder filter values: each coder's label, never a user id."""
+    return {label: uid for uid, label in coder_labels(project).items()}
 
 
 @login_required
 @require_GET
 def queue(request, project_id: int):
-    project, _ = access_project(request.user, project_id, roles=REVIEW_ROLES)
-    sort = request.GET.get("sort", "")
-    kind = request.GET.get("kind", "")
+    project, _ = access_review(request.user, project_id)
+    params = Params(request.GET)
+    coders = _coder_values(project)
+    coder = params.choice("coder", coders, label="coder")
     filters = selectors.QueueFilters(
-        code=_int_or_none(request.GET.get("code")),
-        kind=kind if kind in selectors.OPEN_KINDS else "",
-        coder=_int_or_none(request.GET.get("coder")),
-        exclude_unfinished=request.GET.get("finished") == "1",
-        sort=sort if sort in selectors.QUEUE_SORTS else "open",
+        code=params.id("code", label="the code"),
+        kind=params.choice("kind", selectors.OPEN_KINDS, default="", label="type") or "",
+        coder=coders[coder] if coder is not None else None,
+        exclude_unfinished=params.flag("finished"),
+        sort=params.choice("sort", selectors.QUEUE_SORTS, default="open", label="order") or "open",
     )
     context = {"project": project, "queue": selectors.review_queue(project, filters)}
-    return _render(request, QUEUE, "results", context)
+    return render(request, QUEUE, context, partial="results")
 
 
 def render_review(
@@ -74,14 +71,13 @@ def render_review(
     """The page, or its ``review`` partial, showing the window of disagreements that holds
     ``focus_key`` (the item just settled), else the ``item`` or ``row`` asked for, else
     the first open one. ``row`` also comes with every other action, to stay in place."""
-    fragment = is_fragment_request(request)
-    data = request.POST if request.method == "POST" else request.GET
-    page = selectors.review_page(
+    params = Params(request.POST if request.method == "POST" else request.GET)
+    page = review_page.review_page(
         document,
-        with_text=not fragment,
+        with_text=not is_fragment(request),
         focus_key=focus_key,
-        item=_int_or_none(data.get("item")),
-        row=_int_or_none(data.get("row")),
+        item=params.integer("item", label="the item"),
+        row=params.integer("row", label="the row"),
     )
     context = {
         "document": document,
@@ -89,18 +85,20 @@ def render_review(
         "page": page,
         "message": message,
         "error": error,
+        "rationale_limit": RATIONALE_LIMIT,
     }
-    return _render(request, PAGE, "review", context, status)
+    return render(request, PAGE, context, partial="review", status=status)
 
 
 def _outcome(request, document, action, success: str, *, focus_key: str = ""):
     """Run a service call and answer with the refreshed review partial."""
     try:
         result = action()
-    except ConflictError as error:
-        return render_review(request, document, focus_key=focus_key, error=str(error), status=409)
     except ServiceError as error:
-        return render_review(request, document, focus_key=focus_key, error=str(error), status=422)
+        status = 409 if isinstance(error, ConflictError) else 422
+        return render_review(
+            request, document, focus_key=focus_key, error=str(error), status=status
+        )
     return render_review(
         request, document, focus_key=focus_key, message=success.format(result=result)
     )
@@ -117,39 +115,31 @@ def review(request, document_id: int):
 @require_POST
 def settle(request, document_id: int):
     document, _ = access_document_for_review(request.user, document_id)
-    choice = request.POST.get("choice", "")
-    action, _, who = choice.partition(":")
-    coder = None
-    if action == services.Action.ACCEPT:
-        # Lanes are addressed by label, so no user id ever reaches the page.
-        by_label = {label: uid for uid, label in selectors.coder_labels(document.project).items()}
-        coder = by_label.get(who)
-    post = request.POST
-    if action not in services.SETTLE_ACTIONS:
-        return render_review(
-            request,
-            document,
-            focus_key=post.get("item_key", ""),
-            error="Choose how to settle this item.",
-            status=422,
-        )
-    return _outcome(
-        request,
-        document,
-        lambda: services.gold_settle(
+    params = Params(request.POST)
+    item_key = params.text("item_key", max_length=KEY_LENGTH)
+
+    def action():
+        choice = params.text("choice", max_length=200)
+        how, _, who = choice.partition(":")
+        if how not in SETTLE_ACTIONS:
+            raise ServiceError("Choose how to settle this item.")
+        coder = None
+        if how == Action.ACCEPT:
+            # Lanes are addressed by label, so no user id ever reaches the page.
+            coder = _coder_values(document.project).get(who)
+        return services.gold_settle(
             document=document,
-            item_key=post.get("item_key", ""),
-            action=action,
+            item_key=item_key,
+            action=how,
             coder=coder,
-            code=post.get("code"),
-            start=post.get("start"),
-            end=post.get("end"),
-            rationale=post.get("rationale", ""),
+            code=params.id("code", label="the code"),
+            start=params.offset("start"),
+            end=params.offset("end"),
+            rationale=params.text("rationale", max_length=RATIONALE_LIMIT),
             actor=request.user,
-        ),
-        "Settled ({result.action}).",
-        focus_key=post.get("item_key", ""),
-    )
+        )
+
+    return _outcome(request, document, action, "Settled ({result.action}).", focus_key=item_key)
 
 
 @login_required
@@ -167,29 +157,29 @@ def accept_agreed(request, document_id: int):
 @login_required
 @require_POST
 def gold_edit(request, gold_id: int):
-    gold = GoldSpan.objects.filter(pk=gold_id).select_related("document").first()
-    if gold is None:
-        raise Http404(NOT_FOUND)
-    document, _ = access_document_for_review(request.user, gold.document_id)
-    changes: dict = {}
-    for name in ("code", "start", "end", "rationale"):
-        if name in request.POST:
-            changes[name] = request.POST[name]
-    adjust = ADJUSTMENTS.get(request.POST.get("adjust", ""))
-    if adjust is not None:
-        edge, direction = adjust
-        changes[edge] = word_step(document.text, getattr(gold, edge), direction)
-    return _outcome(
-        request,
-        document,
-        lambda: services.gold_edit(
+    gold, document = access_gold(request.user, gold_id)
+    params = Params(request.POST)
+
+    def action():
+        changes: dict = {
+            "code": params.id("code", label="the code"),
+            "start": params.offset("start"),
+            "end": params.offset("end"),
+        }
+        if "rationale" in params:
+            changes["rationale"] = params.text("rationale", max_length=RATIONALE_LIMIT)
+        adjust = params.choice("adjust", ADJUSTMENTS, label="adjustment")
+        if adjust is not None:
+            edge, direction = ADJUSTMENTS[adjust]
+            changes[edge] = word_step(document.text, getattr(gold, edge), direction)
+        return services.gold_edit(
             gold_span=gold,
-            expected_version=request.POST.get("version"),
+            expected_version=params.integer("version", label="the version", required=True),
             actor=request.user,
             **changes,
-        ),
-        "Gold span saved.",
-    )
+        )
+
+    return _outcome(request, document, action, "Gold span saved.")
 
 
 @login_required
@@ -220,14 +210,10 @@ def reopen(request, document_id: int):
 @require_GET
 def feedback(request, document_id: int):
     """A coder's own spans against the gold layer, once review is finished and allowed."""
-    assignment = access_assignment(request.user, document_id)
-    document = assignment.document
-    settled = DocumentReview.objects.filter(document=document, status=ReviewStatus.SETTLED).exists()
-    if not (document.project.feedback_to_coders and settled):
-        raise Http404(NOT_FOUND)
+    assignment = access_feedback(request.user, document_id)
     context = {
-        "document": document,
-        "project": document.project,
+        "document": assignment.document,
+        "project": assignment.document.project,
         "entries": selectors.coder_feedback(assignment),
     }
     return TemplateResponse(request, FEEDBACK, context)
@@ -237,7 +223,7 @@ def feedback(request, document_id: int):
 @require_GET
 def review_next(request, project_id: int):
     """The queue's first document that still has something to settle."""
-    project, _ = access_project(request.user, project_id, roles=REVIEW_ROLES)
+    project, _ = access_review(request.user, project_id)
     rows = selectors.review_queue(project, selectors.QueueFilters(exclude_unfinished=True)).rows
     for row in rows:
         if row.open_total or row.agreed_pending:
@@ -246,17 +232,17 @@ def review_next(request, project_id: int):
 
 
 urlpatterns = [
-    path("projects/<int:project_id>/review/", queue, name="review-queue"),
-    path("projects/<int:project_id>/review/next/", review_next, name="review-next"),
-    path("documents/<int:document_id>/review/", review, name="review"),
-    path("documents/<int:document_id>/review/settle/", settle, name="review-settle"),
+    path("projects/<id:project_id>/review/", queue, name="review-queue"),
+    path("projects/<id:project_id>/review/next/", review_next, name="review-next"),
+    path("documents/<id:document_id>/review/", review, name="review"),
+    path("documents/<id:document_id>/review/settle/", settle, name="review-settle"),
     path(
-        "documents/<int:document_id>/review/accept-agreed/",
+        "documents/<id:document_id>/review/accept-agreed/",
         accept_agreed,
         name="review-accept-agreed",
     ),
-    path("documents/<int:document_id>/review/finish/", finish, name="review-finish"),
-    path("documents/<int:document_id>/review/reopen/", reopen, name="review-reopen"),
-    path("documents/<int:document_id>/feedback/", feedback, name="review-feedback"),
-    path("gold/<int:gold_id>/", gold_edit, name="gold-edit"),
+    path("documents/<id:document_id>/review/finish/", finish, name="review-finish"),
+    path("documents/<id:document_id>/review/reopen/", reopen, name="review-reopen"),
+    path("documents/<id:document_id>/feedback/", feedback, name="review-feedback"),
+    path("gold/<id:gold_id>/", gold_edit, name="gold-edit"),
 ]

@@ -8,35 +8,36 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
-from .. import selectors
-from ..permissions import access_project
+from ..forms import Params
+from ..permissions import access_project, rights
+from ..selectors import work
 
 
 @login_required
 @require_GET
 def home(request):
-    return render(request, "annotations/home.html", {"projects": selectors.my_work(request.user)})
+    return render(request, "annotations/home.html", {"projects": work.my_work(request.user)})
 
 
 @login_required
 @require_GET
 def project(request, project_id: int):
     project, member = access_project(request.user, project_id)
-    progress = selectors.my_work(request.user, project_id=project.pk)
-    return render(
-        request,
-        "annotations/project.html",
-        {"project": project, "member": member, "progress": progress[0]},
-    )
+    progress = work.my_work(request.user, project_id=project.pk)
+    context = {
+        "project": project,
+        "member": member,
+        "rights": rights(member),
+        "progress": progress[0],
+    }
+    return render(request, "annotations/project.html", context)
 
 
 @login_required
 @require_GET
 def next_document(request):
-    after = request.GET.get("after")
-    assignment = selectors.next_assignment(
-        request.user, after_document_id=int(after) if after and after.isdigit() else None
-    )
+    after = Params(request.GET).id("after", label="the document to continue after")
+    assignment = work.next_assignment(request.user, after_document_id=after)
     if assignment is None:
         messages.success(request, "Everything assigned to you is done.")
         return redirect("home")
@@ -46,5 +47,5 @@ def next_document(request):
 urlpatterns = [
     path("", home, name="home"),
     path("next/", next_document, name="next-document"),
-    path("projects/<int:project_id>/", project, name="project"),
+    path("projects/<id:project_id>/", project, name="project"),
 ]

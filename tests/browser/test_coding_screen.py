@@ -12,9 +12,9 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from annotations import services
 from annotations.models import Role, Span
-from annotations.seed import load_seed
+from annotations.services import assignments, people, spans
+from annotations.services.seed import load_seed
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,8 +30,8 @@ def seeded_coder(make_user, username="coder"):
     project = load_seed().project
     document = project.documents.order_by("pk").first()
     coder = make_user(username)
-    services.membership_set(project=project, user=coder, role=Role.CODER)
-    services.assignment_create(document=document, coder=coder)
+    people.membership_set(project=project, user=coder, role=Role.CODER)
+    assignments.assignment_create(document=document, coder=coder)
     return coder, document, {code.name: code for code in project.codebook.codes.all()}
 
 
@@ -39,7 +39,7 @@ def tag(coder, document, code, phrase, occurrence=0, note=""):
     start = -1
     for _ in range(occurrence + 1):
         start = document.text.index(phrase, start + 1)
-    return services.span_create(
+    return spans.span_create(
         assignment=document.assignments.get(coder=coder),
         code_id=code.pk,
         start=start,
@@ -153,7 +153,7 @@ def test_offsets_are_exact_with_emoji_combining_accents_khmer_and_curly_quotes(
     document = add_document(project, AWKWARD)
     assert document.text == AWKWARD
     coder = member(project, make_user("unicode_coder"))
-    services.assignment_create(document=document, coder=coder)
+    assignments.assignment_create(document=document, coder=coder)
     page = coding.open(coder, reverse("annotate", args=[document.pk]))
     assert page.evaluate("document.getElementById('doc-text').textContent") == AWKWARD
 
@@ -301,10 +301,10 @@ def test_a_save_from_a_stale_tab_is_refused_and_the_first_tabs_change_is_kept(co
 def test_two_coders_never_see_each_others_work(coding, make_user):
     coder_a, document, _ = seeded_coder(make_user, "coder_a")
     coder_b = make_user("coder_b")
-    services.membership_set(project=document.project, user=coder_b, role=Role.CODER)
-    services.assignment_create(document=document, coder=coder_b)
+    people.membership_set(project=document.project, user=coder_b, role=Role.CODER)
+    assignments.assignment_create(document=document, coder=coder_b)
     only_a = document.project.documents.order_by("pk").last()
-    services.assignment_create(document=only_a, coder=coder_a)
+    assignments.assignment_create(document=only_a, coder=coder_a)
     url = reverse("annotate", args=[document.pk])
 
     page_a = coding.open(coder_a, url)

@@ -6,7 +6,6 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from annotations import services
 from annotations.models import (
     AssignmentStatus,
     GoldSpan,
@@ -16,7 +15,8 @@ from annotations.models import (
     Role,
     Span,
 )
-from annotations.seed import load_seed
+from annotations.services import assignments, people, spans
+from annotations.services.seed import load_seed
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,7 +31,7 @@ ONLY_A = "The ministry stated"
 def tag(assignment, code, phrase):
     text = assignment.document.text
     start = text.index(phrase)
-    return services.span_create(
+    return spans.span_create(
         assignment=assignment,
         code_id=code.pk,
         start=start,
@@ -51,9 +51,9 @@ def seeded_review(make_user):
     coder_b = make_user("bob_coder")
     reviewer = make_user("rita_reviewer")
     for user, role in ((coder_a, Role.CODER), (coder_b, Role.CODER), (reviewer, Role.REVIEWER)):
-        services.membership_set(project=project, user=user, role=role)
-    a = services.assignment_create(document=document, coder=coder_a)
-    b = services.assignment_create(document=document, coder=coder_b)
+        people.membership_set(project=project, user=user, role=role)
+    a = assignments.assignment_create(document=document, coder=coder_a)
+    b = assignments.assignment_create(document=document, coder=coder_b)
     tag(a, codes["Loaded language"], BOUNDARY_A)  # boundary
     tag(b, codes["Loaded language"], BOUNDARY_B)
     tag(a, codes["Sourcing"], AGREED)  # agreed
@@ -63,7 +63,7 @@ def seeded_review(make_user):
     tag(b, codes["Loaded language"], ONLY_B)  # missed by A
     tag(a, codes["Sourcing"], ONLY_A)  # missed by B
     for assignment in (a, b):
-        services.assignment_set_status(assignment=assignment, status=AssignmentStatus.DONE)
+        assignments.assignment_set_status(assignment=assignment, status=AssignmentStatus.DONE)
     return {
         "project": project,
         "document": document,

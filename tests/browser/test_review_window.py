@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from annotations import services
 from annotations.models import AssignmentStatus, ReviewDecision
+from annotations.services import assignments, imports, spans
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -16,19 +16,19 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_a_reviewer_moves_across_windows_and_settles_with_the_keyboard(coding, study):
     words = [f"w{i:03d}" for i in range(70)]
     text = "Intro 😀 “quoted” " + " ".join(words) + " <b>&amp; end.\n"
-    document = services.documents_import(
+    document = imports.documents_import(
         project=study["project"], files=[("win.txt", text.encode())]
     ).created[0]
-    a = services.assignment_create(document=document, coder=study["coder_a"])
-    b = services.assignment_create(document=document, coder=study["coder_b"])
+    a = assignments.assignment_create(document=document, coder=study["coder_a"])
+    b = assignments.assignment_create(document=document, coder=study["coder_b"])
     code = study["codes"]["Sourcing"]
     for w in words:
         s = document.text.index(w)
-        services.span_create(assignment=a, code_id=code.pk, start=s, end=s + len(w), quote=w)
+        spans.span_create(assignment=a, code_id=code.pk, start=s, end=s + len(w), quote=w)
     s = document.text.index("end")
     for x in (a, b):
-        services.span_create(assignment=x, code_id=code.pk, start=s, end=s + 3, quote="end")
-        services.assignment_set_status(assignment=x, status=AssignmentStatus.DONE)
+        spans.span_create(assignment=x, code_id=code.pk, start=s, end=s + 3, quote="end")
+        assignments.assignment_set_status(assignment=x, status=AssignmentStatus.DONE)
     page = coding.open(study["reviewer"], reverse("review", args=[document.pk]))
     assert page.locator("#review-text").evaluate("e => e.textContent") == document.text
     expect(page.locator("#review tr.item")).to_have_count(30)

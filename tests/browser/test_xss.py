@@ -7,9 +7,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from annotations import services
 from annotations.models import AssignmentStatus, Role
-from annotations.services import agreement
+from annotations.services import agreement, assignments, codebook, imports, people, projects, spans
 from annotations.services import review as review_service
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,10 +24,10 @@ def hostile():
     manager = User.objects.create_user(username=f"boss{IMAGE}", password="x")
     coders = [User.objects.create_user(username=f"c{i}{SCRIPT}", password="x") for i in (1, 2)]
     reviewer = User.objects.create_user(username="rev", password="x")
-    project = services.project_create(
+    project = projects.project_create(
         name=f"Study {PAYLOAD}", description=f"About {PAYLOAD}", actor=manager
     )
-    code = services.code_create(
+    code = codebook.code_create(
         codebook=project.codebook,
         name=f"Loaded {PAYLOAD}",
         definition=PAYLOAD,
@@ -36,16 +35,16 @@ def hostile():
         shortcut="1",
     )
     text = f"Before {PAYLOAD} after, and more words here.\n\nSecond {PAYLOAD} paragraph."
-    outcome = services.documents_import(
+    outcome = imports.documents_import(
         project=project, files=[("hostile.txt", text.encode("utf-8"))], actor=manager
     )
     document = outcome.created[0]
-    services.membership_set(project=project, user=reviewer, role=Role.REVIEWER)
+    people.membership_set(project=project, user=reviewer, role=Role.REVIEWER)
     start = text.index("<script>")
     for user in coders:
-        services.membership_set(project=project, user=user, role=Role.CODER)
-        assignment = services.assignment_create(document=document, coder=user)
-        services.span_create(
+        people.membership_set(project=project, user=user, role=Role.CODER)
+        assignment = assignments.assignment_create(document=document, coder=user)
+        spans.span_create(
             assignment=assignment,
             code_id=code.pk,
             start=start,
@@ -54,10 +53,10 @@ def hostile():
             note=PAYLOAD,
             actor=user,
         )
-        services.assignment_set_status(assignment=assignment, status=AssignmentStatus.DONE)
+        assignments.assignment_set_status(assignment=assignment, status=AssignmentStatus.DONE)
     run = agreement.agreement_request(
         project=project, run_settings=agreement.RunSettings(n_bootstrap=20), enqueue=False
-    )
+    ).run
     agreement.agreement_execute(run_id=run.pk)
     review_service.review_start(document=document, actor=reviewer)
     return {

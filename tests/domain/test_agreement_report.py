@@ -16,8 +16,8 @@ from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 
 from annotations.agreement import span_f1, unitized_alpha
-from annotations.domain.agreement.corpus import Corpus
-from annotations.domain.agreement.report import DocumentData, SpanData, compute_report
+from annotations.domain.agreement.corpus import Corpus, DocumentData, SpanData
+from annotations.domain.agreement.report import compute_report
 from annotations.domain.agreement.unitizing import unitized_components
 from annotations.domain.agreement.unitizing_report import (
     UnitizingParts,
@@ -25,6 +25,12 @@ from annotations.domain.agreement.unitizing_report import (
     alpha_u_resampled,
 )
 from annotations.domain.units import units
+
+
+def report(*args, **kwargs) -> dict:
+    """The report as it is stored (``to_json``), which every reader parses back."""
+    return compute_report(*args, **kwargs).to_json()
+
 
 EXACT = 1e-9
 CODES = ["loaded", "confession", "victim"]
@@ -97,7 +103,7 @@ def continuum(docs, code=None):
 def test_nominal_coefficients_match_reference_packages_on_hand_built_unit_matrices(seed, kind):
     coder_sets = (("ann", "bob", "cat"), ("ann", "bob")) if seed % 2 else (("ann", "bob", "cat"),)
     docs = random_corpus(seed, coder_sets)
-    result = compute_report(docs, CODES, unit=kind, n_bootstrap=0)
+    result = report(docs, CODES, unit=kind, n_bootstrap=0)
     coders = sorted({c for d in counted(docs) for c in d.coders})
     matrices = {code: value_matrix(docs, code, kind, coders) for code in CODES}
     for code, matrix in matrices.items():
@@ -120,7 +126,7 @@ def test_nominal_coefficients_match_reference_packages_on_hand_built_unit_matric
 @pytest.mark.parametrize("seed", range(4))
 def test_pairwise_cohen_kappa_matches_scikit_learn_on_units_both_coded(seed):
     docs = random_corpus(seed, (("ann", "bob", "cat"), ("ann", "bob")))
-    result = compute_report(docs, CODES, n_bootstrap=0)
+    result = report(docs, CODES, n_bootstrap=0)
     coders = ["ann", "bob", "cat"]
     matrices = [value_matrix(docs, code, "token", coders) for code in CODES]
     for i, j in [(0, 1), (0, 2), (1, 2)]:
@@ -146,7 +152,7 @@ def test_pairwise_cohen_kappa_matches_scikit_learn_on_units_both_coded(seed):
 @pytest.mark.parametrize("seed", range(4))
 def test_pairwise_span_f1_pools_matches_over_documents(seed):
     docs = random_corpus(seed)
-    result = compute_report(docs, CODES, n_bootstrap=0)
+    result = report(docs, CODES, n_bootstrap=0)
     for key, pair in result["pairs"].items():
         first, second = key.split("|")
         for match in ("exact", "overlap"):
@@ -167,7 +173,7 @@ def test_pairwise_span_f1_pools_matches_over_documents(seed):
 @pytest.mark.parametrize("seed", range(6))
 def test_alpha_u_equals_unitized_alpha_on_the_concatenated_continuum(seed):
     docs = random_corpus(seed)
-    result = compute_report(docs, CODES, n_bootstrap=0)
+    result = report(docs, CODES, n_bootstrap=0)
     spans, length = continuum(counted(docs))
     coders = ["ann", "bob", "cat"]
     for code in CODES:
@@ -185,13 +191,13 @@ def test_alpha_u_joins_a_trailing_gap_with_the_next_documents_leading_gap():
     ]
     spans = [("ann", 0, 4, "loaded"), ("bob", 11, 16, "loaded")]
     expected = unitized_alpha(spans, 18, code="loaded", coders=["ann", "bob"])
-    result = compute_report(docs, CODES, n_bootstrap=0)
+    result = report(docs, CODES, n_bootstrap=0)
     assert result["per_code"]["loaded"]["alpha_u"] == pytest.approx(expected, abs=EXACT)
 
 
 def test_alpha_u_uses_the_most_common_coder_set_and_says_so():
     docs = random_corpus(11, (("ann", "bob", "cat"), ("ann", "bob"), ("ann", "bob", "cat")))
-    result = compute_report(docs, CODES, n_bootstrap=0)
+    result = report(docs, CODES, n_bootstrap=0)
     kept = [d for d in counted(docs) if set(d.coders) == {"ann", "bob", "cat"}]
     excluded = len(counted(docs)) - len(kept)
     assert excluded > 0
@@ -223,7 +229,7 @@ def test_bootstrap_resamples_equal_the_plain_formula_on_each_resampled_continuum
 @pytest.mark.parametrize("seed", range(3))
 def test_per_document_values_are_each_document_alone(seed):
     docs = random_corpus(seed, (("ann", "bob", "cat"), ("bob", "cat")))
-    result = compute_report(docs, CODES, n_bootstrap=0)
+    result = report(docs, CODES, n_bootstrap=0)
     for row, doc in zip(result["per_document"], counted(docs), strict=True):
         assert row["id"] == doc.id
         spans, length = continuum([doc])
@@ -245,20 +251,20 @@ def test_per_document_values_are_each_document_alone(seed):
 
 def test_bootstrap_intervals_are_reproducible_and_bracket_the_estimate():
     docs = random_corpus(3, n_docs=12)
-    first = compute_report(docs, CODES, n_bootstrap=200, seed=7)
-    again = compute_report(list(reversed(docs)), CODES, n_bootstrap=200, seed=7)
+    first = report(docs, CODES, n_bootstrap=200, seed=7)
+    again = report(list(reversed(docs)), CODES, n_bootstrap=200, seed=7)
     assert first == again
     for key in ("alpha_u", "alpha_nominal"):
         interval = first["overall"][f"{key}_ci"]
         assert interval["low"] <= first["overall"][key] <= interval["high"]
-    other = compute_report(docs, CODES, n_bootstrap=200, seed=8)
+    other = report(docs, CODES, n_bootstrap=200, seed=8)
     assert other["overall"]["alpha_u_ci"] != first["overall"]["alpha_u_ci"]
 
 
 def test_report_is_strict_json_and_counts_what_it_used():
     docs = random_corpus(5)
     docs.append(DocumentData(99, "Alone here.", ("ann",), (SpanData("ann", 0, 5, "loaded"),)))
-    result = compute_report(docs, CODES, unit="sentence", n_bootstrap=50)
+    result = report(docs, CODES, unit="sentence", n_bootstrap=50)
     json.dumps(result, allow_nan=False)
     used = [s for d in counted(docs) for s in d.spans if s.coder in d.coders and s.code in CODES]
     counts = result["counts"]
@@ -271,13 +277,14 @@ def test_report_is_strict_json_and_counts_what_it_used():
         spans, length = continuum(counted(docs), code)
         merges = unitized_components(spans, length, coders=["ann", "bob", "cat"], codes=[code])
         assert counts["merged_spans"][code] == merges[code].merges
-    assert any("fewer than two" in note for note in result["notes"])
+    left = {"document": 99, "reason": "only one coder finished it"}
+    assert all(left in result["usage"][name]["left_out"] for name in ("alpha_u", "nominal"))
     assert any("ignored" in note for note in result["notes"])
 
 
 def test_report_on_no_countable_documents_is_all_undefined():
     docs = [DocumentData(1, "Only one coder.", ("ann",), ())]
-    result = compute_report(docs, CODES, n_bootstrap=10)
+    result = report(docs, CODES, n_bootstrap=10)
     json.dumps(result, allow_nan=False)
     assert result["counts"]["documents"] == 0
     assert result["overall"]["alpha_u"] is None

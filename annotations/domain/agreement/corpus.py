@@ -11,9 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from annotations.domain.agreement.result import Interval, LeftOut
 from annotations.domain.units import unit_bounds
 
 MIN_DEFINED_SHARE = 0.95
+ONE_CODER = "only one coder finished it"
+NO_CODER = "no coder finished it"
 
 
 @dataclass(frozen=True)
@@ -42,11 +45,11 @@ class Corpus:
         self.codes = codes
         self.notes: list[str] = []
         kept = sorted((d for d in documents if len(set(d.coders)) >= 2), key=lambda d: d.id)
-        self.skipped = len(documents) - len(kept)
-        if self.skipped:
-            self.notes.append(
-                f"{self.skipped} documents have fewer than two finished coders and are not counted."
-            )
+        self.left_out = [
+            LeftOut(d.id, ONE_CODER if len(set(d.coders)) == 1 else NO_CODER)
+            for d in sorted(documents, key=lambda d: d.id)
+            if len(set(d.coders)) < 2
+        ]
         self.docs = kept
         self.n_docs = len(kept)
         self.coders = sorted({c for d in kept for c in d.coders})
@@ -114,14 +117,33 @@ def draw_counts(draws: np.ndarray, n_docs: int) -> np.ndarray:
     return np.bincount(flat.ravel(), minlength=n * n_docs).reshape(n, n_docs).astype(float)
 
 
-def interval(observed: np.ndarray, expected: np.ndarray) -> dict | None:
-    """95% percentile interval of ``1 - observed / expected`` over the defined resamples."""
+def interval(observed: np.ndarray, expected: np.ndarray, *, n_docs: int) -> Interval:
+    """95% percentile interval of ``1 - observed / expected`` over the defined resamples.
+
+    ``n_docs`` is how many documents the coefficient rests on. An interval that cannot be
+    estimated says why instead of being zero-wide: a bootstrap over one document redraws
+    that document every time, and an interval from the few resamples where a coefficient
+    happens to be defined would be biased.
+    """
     observed, expected = np.asarray(observed, float), np.asarray(expected, float)
-    if observed.size == 0:
-        return None
+    n = observed.size
+    if n == 0:
+        return Interval(reason="no bootstrap resamples were requested")
+    if n_docs < 2:
+        return Interval(
+            reason="not available: fewer than two documents, so resampling documents "
+            "cannot estimate an interval"
+        )
     defined = np.isfinite(expected) & (expected > 0) & np.isfinite(observed)
-    if defined.sum() < MIN_DEFINED_SHARE * observed.size:
-        return None
+    count = int(defined.sum())
+    if count == 0:
+        return Interval(reason="not available: the coefficient is undefined in every resample")
+    if count < MIN_DEFINED_SHARE * n:
+        return Interval(
+            resamples=count,
+            reason=f"not available: the coefficient is undefined in {n - count} of {n} "
+            "resamples (more than 5%), which would bias the interval",
+        )
     values = 1.0 - observed[defined] / expected[defined]
     low, high = np.percentile(values, [2.5, 97.5])
-    return {"low": float(low), "high": float(high), "resamples": int(defined.sum())}
+    return Interval(low=float(low), high=float(high), resamples=count)

@@ -1,44 +1,59 @@
-"""Turning a stored agreement report into table rows, a chart and a methods sentence.
+"""Turning an agreement result into table rows, a chart and a methods sentence.
 
-Plain Python: the report is the JSON produced by :func:`agreement_report.compute_report`.
-Numbers are formatted the way methods sections print them (".71", no leading zero, three
-decimals in tables) but the stored values keep full precision for export.
+Plain Python over :class:`~.result.AgreementResult`. Numbers are formatted the way methods
+sections print them (".71", no leading zero) but the result keeps full precision for
+export. An interval that could not be estimated is printed as "not available" with its
+reason, never as a zero-width interval.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .result import AgreementResult, Estimate, Interval
+
 UNIT_NAMES = {"token": "tokens", "sentence": "sentences", "char": "characters"}
+ALL_CODES = "All codes"
 
 
-def interval(value) -> tuple[float | None, float | None]:
-    if not value:
-        return (None, None)
-    return (value.get("low"), value.get("high"))
+@dataclass(frozen=True)
+class CodeRow:
+    """One line of the per-code table (the last one is "All codes")."""
+
+    code: str
+    alpha_u: Estimate
+    alpha: Estimate
+    fleiss: Estimate
+    cohen: Estimate
+    f1_exact: Estimate
+    f1_overlap: Estimate
+    prevalence: Estimate
+    u_alpha: Estimate
+    is_total: bool = False
 
 
-def code_row(code: str, figures: Mapping) -> dict:
-    return {
-        "code": code,
-        "alpha_u": figures.get("alpha_u"),
-        "alpha_u_ci": interval(figures.get("alpha_u_ci")),
-        "alpha": figures.get("alpha_nominal"),
-        "alpha_ci": interval(figures.get("alpha_nominal_ci")),
-        "fleiss": figures.get("fleiss_kappa"),
-        "cohen": figures.get("cohen_kappa_mean"),
-        "f1_exact": figures.get("span_f1_exact_mean"),
-        "f1_overlap": figures.get("span_f1_overlap_mean"),
-        "prevalence": figures.get("prevalence"),
-    }
+def code_row(result: AgreementResult, code: str | None) -> CodeRow:
+    def get(name: str) -> Estimate:
+        return result.figure(name, code)
+
+    return CodeRow(
+        code=code if code is not None else ALL_CODES,
+        alpha_u=get("alpha_u"),
+        alpha=get("alpha_nominal"),
+        fleiss=get("fleiss_kappa"),
+        cohen=get("cohen_kappa_mean"),
+        f1_exact=get("span_f1_exact_mean"),
+        f1_overlap=get("span_f1_overlap_mean"),
+        prevalence=get("prevalence"),
+        u_alpha=get("u_alpha"),
+        is_total=code is None,
+    )
 
 
-def rows_per_code(results: Mapping) -> list[dict]:
+def rows_per_code(result: AgreementResult) -> list[CodeRow]:
     """One row per code, then "All codes" pooled."""
-    rows = [code_row(code, results["per_code"][code]) for code in results.get("codes", [])]
-    rows.append(code_row("All codes", results["overall"]))
-    return rows
+    return [*(code_row(result, code) for code in result.codes), code_row(result, None)]
 
 
 def short(value: float | None) -> str:
@@ -49,27 +64,66 @@ def short(value: float | None) -> str:
     return text.replace("0.", ".", 1) if text.startswith(("0.", "-0.")) else text
 
 
-def methods_sentence(results: Mapping, *, code_labels: Sequence[str] | None = None) -> str:
-    counts = results.get("counts", {})
-    unit = UNIT_NAMES.get(results.get("unit", "token"), results.get("unit", "units"))
-    n_docs = counts.get("documents", 0)
-    n_coders = counts.get("coders", 0)
+def interval_text(interval: Interval | None) -> str:
+    """ "95% CI .61–.80", or "95% CI not available" when it could not be estimated."""
+    if interval is None:
+        return ""
+    if not interval.available:
+        return "95% CI not available"
+    return f"95% CI {short(interval.low)}–{short(interval.high)}"
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def methods_sentence(result: AgreementResult, *, code_labels: Sequence[str] | None = None) -> str:
+    """A paragraph ready to paste into a methods section; every number says what it rests on."""
+    unit = UNIT_NAMES.get(result.unit, result.unit)
+    nominal = result.usage.get("nominal")
+    alpha_u_usage = result.usage.get("alpha_u")
+    n_docs = nominal.documents if nominal else result.counts.get("documents", 0)
+    n_coders = nominal.coders if nominal else result.counts.get("coders", 0)
     parts = []
-    for code in code_labels or results.get("codes", []):
-        figures = results["per_code"].get(code, {})
-        low, high = interval(figures.get("alpha_u_ci"))
-        ci = f" (95% CI {short(low)}–{short(high)})" if low is not None else ""
-        parts.append(f"for {code} {short(figures.get('alpha_u'))}{ci}")
+    reasons = set()
+    for code in code_labels or result.codes:
+        estimate = result.figure("alpha_u", code)
+        ci = interval_text(estimate.interval)
+        if estimate.interval is not None and not estimate.interval.available:
+            reasons.add(estimate.interval.reason)
+        parts.append(f"for {code} {short(estimate.value)}" + (f" ({ci})" if ci else ""))
     per_code = "; ".join(parts) if parts else "undefined"
-    bootstrap = results.get("bootstrap", {})
-    return (
-        f"Agreement was assessed on {n_docs} article{'s' if n_docs != 1 else ''} coded "
-        f"independently by {n_coders} coder{'s' if n_coders != 1 else ''}. Krippendorff's "
-        f"unitizing alpha (αu) was {per_code}. Nominal Krippendorff's alpha on {unit} was "
-        f"{short(results.get('overall', {}).get('alpha_nominal'))} over all codes. Confidence "
-        f"intervals are percentile bootstrap intervals over documents "
-        f"({bootstrap.get('resamples', 0)} resamples, seed {bootstrap.get('seed', 0)})."
+    alpha_u_basis = ""
+    if alpha_u_usage is not None and alpha_u_usage.documents != n_docs:
+        alpha_u_basis = (
+            f" (on the {_plural(alpha_u_usage.documents, 'article')} coded by the same "
+            f"{_plural(alpha_u_usage.coders, 'coder')}, as this coefficient requires)"
+        )
+    nominal_all = result.figure("alpha_nominal")
+    bootstrap = result.bootstrap
+    sentence = (
+        f"Agreement was assessed on {_plural(n_docs, 'article')} coded "
+        f"independently by {_plural(n_coders, 'coder')}. Krippendorff's "
+        f"unitizing alpha (αu){alpha_u_basis} was {per_code}. Nominal Krippendorff's alpha "
+        f"on {unit} was {short(nominal_all.value)} over all codes"
     )
+    ci = interval_text(nominal_all.interval)
+    sentence += f" ({ci})." if ci else "."
+    left = nominal.left_out if nominal else ()
+    if left:
+        sentence += (
+            f" {_plural(len(left), 'further article')} did not count because fewer than two "
+            "coders finished them."
+        )
+    sentence += (
+        f" Confidence intervals are percentile bootstrap intervals over documents "
+        f"({bootstrap.resamples} resamples, seed {bootstrap.seed})"
+    )
+    if reasons:
+        sentence += "; where not available: " + "; ".join(
+            sorted(r.removeprefix("not available: ") for r in reasons)
+        )
+    return sentence + "."
 
 
 METHODS_NOTE = (
@@ -83,7 +137,7 @@ METHODS_NOTE = (
     "documents. Fleiss' κ (Fleiss 1971) and Cohen's κ (Cohen 1960; mean over coder pairs) "
     "use the same units. Span F1 compares two coders' spans exactly (same offsets and code) "
     "or by overlap (one-to-one, largest overlap first). 95% intervals: percentile bootstrap, "
-    "resampling whole documents."
+    "resampling whole documents; not available for fewer than two documents."
 )
 
 
@@ -98,6 +152,7 @@ class Bar:
     x: float
     x_low: float | None
     x_high: float | None
+    label_x: float
 
     @property
     def bar_x(self) -> float:
@@ -108,7 +163,7 @@ class Bar:
         return abs(self.x - self.x0)
 
 
-def chart_bars(rows: Sequence[Mapping], *, width: int = 420, left: int = 190) -> list[Bar]:
+def chart_bars(rows: Sequence[CodeRow], *, width: int = 420, left: int = 190) -> list[Bar]:
     """Bar geometry for αu per code on a -1..1 axis (0 at the middle of the plot)."""
     span = width - left - 10
 
@@ -117,19 +172,24 @@ def chart_bars(rows: Sequence[Mapping], *, width: int = 420, left: int = 190) ->
 
     bars = []
     for i, row in enumerate(rows):
-        value = row["alpha_u"]
-        low, high = row["alpha_u_ci"]
+        value = row.alpha_u.value
+        ci = row.alpha_u.interval
+        low = ci.low if ci is not None and ci.available else None
+        high = ci.high if ci is not None and ci.available else None
+        x = scale(value) if value is not None else scale(0.0)
         bars.append(
             Bar(
-                label=row["code"],
+                label=row.code,
                 value=value,
                 low=low,
                 high=high,
                 y=10 + i * 28,
                 x0=scale(0.0),
-                x=scale(value) if value is not None else scale(0.0),
+                x=x,
                 x_low=scale(low) if low is not None else None,
                 x_high=scale(high) if high is not None else None,
+                # The value is written beside the bar's end (or interval), never on the bar.
+                label_x=max(x, scale(high) if high is not None else x, scale(0.0)) + 4,
             )
         )
     return bars

@@ -15,6 +15,7 @@ from annotations.domain.agreement.coefficients import (
     fleiss_kappa_from_sums,
 )
 from annotations.domain.agreement.corpus import Corpus, interval
+from annotations.domain.agreement.result import Estimate
 from annotations.domain.agreement.unitizing import merge_intervals
 
 
@@ -59,24 +60,45 @@ def _covered_units(corpus: Corpus, starts: np.ndarray, ends: np.ndarray) -> np.n
     return (np.cumsum(marks[:n]) > 0).astype(np.int64)
 
 
-def nominal_summary(parts: list[NominalParts], weights: np.ndarray, n_coders: int | None) -> dict:
+def nominal_summary(
+    parts: list[NominalParts], weights: np.ndarray, n_coders: int | None
+) -> dict[str, Estimate]:
+    """Nominal alpha (with its interval), Fleiss' kappa and prevalence of the pooled parts."""
+    if not parts:
+        nothing = "undefined: no units were coded"
+        empty = interval(np.zeros(weights.shape[0]), np.zeros(weights.shape[0]), n_docs=0)
+        return {
+            "alpha_nominal": Estimate(None, empty, nothing),
+            "fleiss_kappa": Estimate(None, None, nothing),
+            "prevalence": Estimate(None, None, nothing),
+        }
     coincidence = sum(p.coincidence.sum(axis=0) for p in parts)
     resampled = sum(weights @ p.coincidence for p in parts)
     values = sum(int(p.values.sum()) for p in parts)
     ones = sum(int(p.ones.sum()) for p in parts)
-    fleiss = None
-    if n_coders is not None and values:
+    fleiss, fleiss_reason = None, ""
+    if n_coders is None:
+        fleiss_reason = "not applicable: documents differ in their number of coders"
+    elif values:
         fleiss = fleiss_kappa_from_sums(
             sum_squares=sum(int(p.sum_squares.sum()) for p in parts),
             n_units=values // n_coders,
             n_coders=n_coders,
             totals=[values - ones, ones],
         )
+    alpha = _binary_alpha(coincidence) if values else None
+    no_data = "undefined: no units were coded" if not values else ""
+    no_variation = "undefined: no variation (every unit has the same value)"
     return {
-        "alpha_nominal": _binary_alpha(coincidence) if values else None,
-        "alpha_nominal_ci": interval(*binary_alpha_parts(resampled)),
-        "fleiss_kappa": fleiss,
-        "prevalence": ones / values if values else None,
+        "alpha_nominal": Estimate(
+            alpha,
+            interval(*binary_alpha_parts(resampled), n_docs=weights.shape[1]),
+            "" if alpha is not None else (no_data or no_variation),
+        ),
+        "fleiss_kappa": Estimate(
+            fleiss, None, "" if fleiss is not None else (fleiss_reason or no_data or no_variation)
+        ),
+        "prevalence": Estimate(ones / values if values else None, None, no_data),
     }
 
 

@@ -3,7 +3,8 @@ import json
 from django.core.management.base import BaseCommand
 
 from annotations.domain.agreement.display import methods_sentence, rows_per_code
-from annotations.management.commands.import_documents import find_project
+from annotations.domain.agreement.result import AgreementResult
+from annotations.management.lookup import find_project
 from annotations.services.agreement import RunSettings, agreement_execute, agreement_request
 
 
@@ -33,28 +34,41 @@ class Command(BaseCommand):
             seed=seed,
             include_in_progress=include_in_progress,
         )
-        run = agreement_request(project=target, run_settings=run_settings, enqueue=False)
+        run = agreement_request(project=target, run_settings=run_settings, enqueue=False).run
         run = agreement_execute(run_id=run.pk)
+        result = AgreementResult.from_json(run.results)
         if json:
-            self.stdout.write(dumps({"run": run.pk, "settings": run.settings, **run.results}))
+            self.stdout.write(dumps({"run": run.pk, "settings": run.settings, **result.to_json()}))
             return
-        self.stdout.write(summary(target, run))
+        self.stdout.write(summary(target, run, result))
 
 
 def dumps(data) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False)
 
 
-def summary(project, run) -> str:
+def summary(project, run, result: AgreementResult) -> str:
     lines = [f"Agreement for “{project.name}” (run {run.pk})", ""]
     header = f"{'code':32} {'alpha_u':>8} {'95% CI':>17} {'alpha':>8} {'F1 exact':>9} {'F1 ovl':>7}"
     lines.append(header)
-    for row in rows_per_code(run.results):
+    for row in rows_per_code(result):
         lines.append(
-            f"{row['code'][:32]:32} {fmt(row['alpha_u'])} {ci(row['alpha_u_ci'])} "
-            f"{fmt(row['alpha'])} {fmt(row['f1_exact'], 9)} {fmt(row['f1_overlap'], 7)}"
+            f"{row.code[:32]:32} {fmt(row.alpha_u.value)} {ci(row.alpha_u.interval)} "
+            f"{fmt(row.alpha.value)} {fmt(row.f1_exact.value, 9)} {fmt(row.f1_overlap.value, 7)}"
         )
-    lines += ["", methods_sentence(run.results)]
+    lines += ["", "What each coefficient rests on:"]
+    for name, usage in result.usage.items():
+        lines.append(
+            f"  {name}: {usage.documents} documents, {usage.coders} coders, {usage.units} units"
+            + (f"; {len(usage.left_out)} documents left out" if usage.left_out else "")
+        )
+        for left in usage.left_out[:20]:
+            lines.append(f"    document {left.document_id}: {left.reason}")
+        if len(usage.left_out) > 20:
+            lines.append(f"    … and {len(usage.left_out) - 20} more (see --json)")
+    for note in result.notes:
+        lines.append(f"Note: {note}")
+    lines += ["", methods_sentence(result)]
     return "\n".join(lines)
 
 
@@ -63,6 +77,8 @@ def fmt(value, width: int = 8) -> str:
 
 
 def ci(interval) -> str:
-    if not interval or interval[0] is None:
+    if interval is None:
         return f"{'–':>17}"
-    return f"{interval[0]:>8.3f}–{interval[1]:<8.3f}"
+    if not interval.available:
+        return f"{'not available':>17}"
+    return f"{interval.low:>8.3f}–{interval.high:<8.3f}"

@@ -5,8 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from annotations import services
-from annotations.models import Assignment, Document, Membership, Project, Role
+from annotations.services.seed import seed_manager
 
 
 class Command(BaseCommand):
@@ -31,14 +30,9 @@ class Command(BaseCommand):
                 password_line = "password: the value of FRAMING_ADMIN_PASSWORD"  # noqa: S105
             else:
                 password_line = f"password: {password}   (shown this once; note it down)"
-        # The administrator manages and codes the seed project, so a fresh install
-        # opens on real work.
-        for project in Project.objects.all():
-            if not Membership.objects.filter(project=project, user=user).exists():
-                services.membership_set(project=project, user=user, role=Role.MANAGER)
-            for document in Document.objects.filter(project=project):
-                if not Assignment.objects.filter(document=document, coder=user).exists():
-                    services.assignment_create(document=document, coder=user)
+        # The administrator manages the seed project; coders, added on its People page,
+        # do the coding, so agreement and review count only real coders.
+        seed_manager(user=user)
         self.stdout.write(
             "\n".join(
                 [

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from annotations.management.commands.import_documents import find_project
-from annotations.services import ServiceError
-from annotations.services import export as exports
+from annotations import forms
+from annotations.domain.export import CsvFlavour
+from annotations.management.lookup import find_project
+from annotations.selectors.export import files
+from annotations.selectors.export.rows import reliability_coders
+from annotations.selectors.export.spec import LAYER_CODERS, LAYERS, ExportSpec, coder_labels
 
 
 class Command(BaseCommand):
@@ -24,10 +26,10 @@ class Command(BaseCommand):
         parser.add_argument("outdir", type=Path)
         parser.add_argument(
             "--layer",
-            default=exports.LAYER_CODERS,
+            default=LAYER_CODERS,
             help="coders (default), gold, all (coders and gold), or one coder's username",
         )
-        parser.add_argument("--flavour", choices=["analysis", "excel"], default="analysis")
+        parser.add_argument("--flavour", choices=[f.value for f in CsvFlavour], default="analysis")
         parser.add_argument("--done-only", action="store_true", help="only work marked done")
         parser.add_argument(
             "--pseudonyms",
@@ -42,17 +44,24 @@ class Command(BaseCommand):
     ):
         target = find_project(project)
         coder_id = None
-        if layer not in exports.LAYERS:
-            user = get_user_model().objects.filter(username=layer).first()
-            if user is None:
-                raise CommandError(f"--layer: no user named “{layer}”.")
-            layer, coder_id = exports.LAYER_CODERS, user.pk
+        if layer not in LAYERS:
+            by_name = {
+                name: uid
+                for uid, name in coder_labels(target, names=True).items()
+                if uid in reliability_coders(target, ExportSpec())
+            }
+            if layer not in by_name:
+                raise CommandError(f"--layer: no coder named “{layer}” has work in this project.")
+            layer, coder_id = LAYER_CODERS, by_name[layer]
         codes = dict(target.codebook.codes.values_list("name", "pk"))
         unknown = [name for name in code if name not in codes]
         if unknown:
-            raise CommandError(f"--code: the codebook has no code named {', '.join(unknown)}.")
+            raise CommandError(
+                f"--code: the codebook has no code named {', '.join(unknown)}; "
+                f"its codes are {', '.join(codes)}."
+            )
         try:
-            spec = exports.export_spec(
+            spec = forms.export_spec(
                 target,
                 layer=layer,
                 coder_id=coder_id,
@@ -61,10 +70,10 @@ class Command(BaseCommand):
                 flavour=flavour,
                 names=not pseudonyms,
             )
-        except ServiceError as error:
+        except forms.InputError as error:
             raise CommandError(str(error)) from None
         outdir.mkdir(parents=True, exist_ok=True)
-        for name, source in exports.export_files(target, spec):
+        for name, source in files.export_files(target, spec):
             # Bytes, so that the CRLF row ends of CSV are written unchanged on every system.
             with (outdir / name).open("wb") as stream:
                 for chunk in source():

@@ -3,8 +3,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from annotations import services
-from annotations.models import Project
+from annotations.management.lookup import find_project
+from annotations.services import imports
 
 
 class Command(BaseCommand):
@@ -26,7 +26,7 @@ class Command(BaseCommand):
             if not path.is_file():
                 raise CommandError(f"{path}: no such file")
             files.append((path.name, path.read_bytes()))
-        outcome = services.documents_import(
+        outcome = imports.documents_import(
             project=target,
             files=files,
             max_bytes=settings.FRAMING_MAX_UPLOAD_BYTES,
@@ -40,12 +40,3 @@ class Command(BaseCommand):
             f"{verb} {len(outcome.created)} document(s) into “{target.name}”; "
             f"{outcome.already_present} already present."
         )
-
-
-def find_project(name_or_id: str) -> Project:
-    project = Project.objects.filter(name=name_or_id).first()
-    if project is None and name_or_id.isdigit():
-        project = Project.objects.filter(pk=int(name_or_id)).first()
-    if project is None:
-        raise CommandError(f"No project named or numbered “{name_or_id}”.")
-    return project

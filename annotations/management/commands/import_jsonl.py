@@ -7,9 +7,9 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from annotations.management.commands.import_documents import find_project
-from annotations.services import ServiceError
-from annotations.services.export import jsonl_import
+from annotations.management.lookup import find_project
+from annotations.services.base import ServiceError
+from annotations.services.imports import jsonl_import
 
 
 class Command(BaseCommand):

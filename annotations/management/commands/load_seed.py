@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from annotations.seed import load_seed
+from annotations.services.seed import load_seed
 
 
 class Command(BaseCommand):

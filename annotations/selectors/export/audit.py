@@ -8,7 +8,7 @@ from typing import Any
 
 from ...models import AuditEvent, Project
 from .reads import CHUNK
-from .spec import ExportSpec, _neutraliser, coder_labels
+from .spec import ExportSpec, coder_labels, neutraliser
 
 AUDIT_FILE = "audit.csv"
 AUDIT_COLUMNS = (
@@ -43,7 +43,7 @@ def _pseudonymise(value: Any, names: dict[str, str]) -> Any:
 def audit_rows(project: Project, spec: ExportSpec) -> Iterator[dict[str, Any]]:
     labels = coder_labels(project, names=spec.names)
     usernames = {} if spec.names else _username_map(project, labels)
-    guard = _neutraliser(spec)
+    guard = neutraliser(spec)
     events = AuditEvent.objects.filter(project=project)
     if spec.audit_actor_id is not None:
         events = events.filter(actor_id=spec.audit_actor_id)

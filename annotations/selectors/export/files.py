@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from ...domain import export as shape
 from ...models import Code, Project
-from .agreement import AGREEMENT_COLUMNS, AGREEMENT_FILE, agreement_rows, latest_agreement_run
+from ..agreement import latest_finished_run
+from .agreement import AGREEMENT_COLUMNS, AGREEMENT_FILE, agreement_rows
 from .audit import AUDIT_COLUMNS, AUDIT_FILE, audit_rows
 from .doccano import doccano_chunks
 from .reads import _code_names
@@ -38,7 +39,7 @@ def readme_text(project: Project, spec: ExportSpec, *, exported_at=None) -> str:
     )
     codes = _code_names(project)
     chosen = ", ".join(codes[pk] for pk in spec.code_ids) if spec.code_ids else "all codes"
-    run = latest_agreement_run(project)
+    run = latest_finished_run(project)
     return base + README_SUPPLEMENT.format(
         codes=chosen,
         documents="only work marked done" if spec.done_only else "all documents and work",
@@ -58,16 +59,26 @@ one export. "Done" means: a coder's spans from assignments marked done, gold spa
 documents whose review is settled. provenance and rationale are empty for coder spans.
 Agreement run: {run}. Reliability units: {unit}.
 
-agreement.csv (one row per metric x code x scope)
+agreement.csv (one row per coefficient x code x scope)
 -------------
-metric          Name of the figure as the agreement run stored it (e.g. alpha_u).
-code            The code it was computed for; empty for figures over all codes.
-scope           Where in the stored results the figure sits (e.g. overall, or a
-                coder pair), "/"-joined; coder ids are shown as in the other files.
-value           The figure; empty when undefined (no variation or no pairable data).
-ci_low, ci_high The bootstrap confidence interval, if the run computed one.
+coefficient     alpha_u (Krippendorff 2004 unitizing), u_alpha, bu_alpha, cu_alpha,
+                ku_alpha and coverage (the 2016 unitizing family), alpha_nominal,
+                fleiss_kappa, cohen_kappa_mean, span_f1_exact_mean, span_f1_overlap_mean,
+                prevalence; per pair: cohen_kappa, span_f1_exact, span_f1_overlap.
+code            The code it was computed for; empty for "all codes".
+scope           corpus (the whole run), document (one document) or pair (two coders).
+document_id     For scope document: the document (joins to documents.csv).
+pair            For scope pair: the two coders, named as in the other files.
+value           The figure; empty when undefined (the note says why).
+ci_low, ci_high The 95% bootstrap interval over documents; empty when the coefficient
+                has none, or when it could not be estimated (the note says why).
+ci_resamples    How many bootstrap resamples defined the coefficient.
+note            Why a value or an interval is missing, if it is.
 run             Id of the agreement run (the latest finished one).
 computed        When that run finished.
+unit            The units of the nominal coefficients (token, sentence or char).
+include_in_progress
+                true when the run also counted work not yet marked done.
 The file has only a header when no agreement run has finished yet.
 
 audit.csv (one row per recorded change, oldest first)

@@ -1,0 +1,106 @@
+"""Projects: the one place a project is created or its settings change.
+
+A new project gets its codebook and, when someone created it, that person as manager,
+in the same transaction.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from ..models import Project, Role, UnitKind
+from . import codebook as codebooks
+from . import people
+from .base import ServiceError, audit_record
+
+PROJECT_FIELDS = (
+    "name",
+    "description",
+    "blind",
+    "feedback_to_coders",
+    "agreement_unit",
+    "coders_may_export",
+)
+
+
+def _checked_name(name: str, *, exclude: Project | None = None) -> str:
+    name = name.strip()
+    if not name:
+        raise ServiceError("A project needs a name.")
+    if len(name) > Project._meta.get_field("name").max_length:
+        raise ServiceError("A project name has at most 200 characters.")
+    clash = Project.objects.filter(name=name)
+    if exclude is not None:
+        clash = clash.exclude(pk=exclude.pk)
+    if clash.exists():
+        raise ServiceError(f"A project named “{name}” already exists.")
+    return name
+
+
+def _checked_unit(unit: str) -> str:
+    if unit not in UnitKind.values:
+        raise ServiceError(f"Unknown agreement unit “{unit}”.")
+    return unit
+
+
+@transaction.atomic
+def project_create(
+    *,
+    name: str,
+    description: str = "",
+    blind: bool = True,
+    feedback_to_coders: bool = False,
+    agreement_unit: str = UnitKind.TOKEN,
+    coders_may_export: bool = True,
+    actor=None,
+) -> Project:
+    """A new project with an empty codebook; its creator (if any) becomes its manager."""
+    project = Project.objects.create(
+        name=_checked_name(name),
+        description=description.strip(),
+        blind=bool(blind),
+        feedback_to_coders=bool(feedback_to_coders),
+        agreement_unit=_checked_unit(agreement_unit),
+        coders_may_export=bool(coders_may_export),
+    )
+    codebooks.codebook_create(project=project)
+    audit_record(
+        actor=actor,
+        action="create",
+        obj=project,
+        project=project,
+        after={f: getattr(project, f) for f in PROJECT_FIELDS},
+    )
+    if actor is not None and actor.is_authenticated:
+        people.membership_set(project=project, user=actor, role=Role.MANAGER, actor=actor)
+    return project
+
+
+@transaction.atomic
+def project_update(
+    *,
+    project: Project,
+    name: str,
+    description: str,
+    blind: bool,
+    feedback_to_coders: bool,
+    agreement_unit: str,
+    coders_may_export: bool | None = None,
+    actor,
+) -> Project:
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    before = {f: getattr(project, f) for f in PROJECT_FIELDS}
+    project.name = _checked_name(name, exclude=project)
+    project.description = description.strip()
+    project.blind = bool(blind)
+    project.feedback_to_coders = bool(feedback_to_coders)
+    project.agreement_unit = _checked_unit(agreement_unit)
+    if coders_may_export is not None:
+        project.coders_may_export = bool(coders_may_export)
+    after = {f: getattr(project, f) for f in PROJECT_FIELDS}
+    if after != before:
+        project.save(update_fields=list(PROJECT_FIELDS))
+        audit_record(
+            actor=actor, action="change", obj=project, project=project, before=before, after=after
+        )
+    return project
