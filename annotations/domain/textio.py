@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
+from . import jsonsafe
+
 __all__ = [
     "ParseResult",
     "ParsedDocument",
@@ -314,14 +316,14 @@ def _parse_jsonl(text: str, out: _Collector) -> None:
         if not raw.strip():
             continue
         try:
-            record = load_json_line(raw)
-        except _DuplicateKey as err:
+            record = jsonsafe.loads(raw)
+        except jsonsafe.DuplicateKey as err:
             out.problem(number, f"key '{err.key}' appears more than once")
             continue
         except json.JSONDecodeError as err:
             out.problem(number, f"not valid JSON: {err.msg} (column {err.colno})")
             continue
-        except UnsafeJson as err:
+        except jsonsafe.UnsafeJson as err:
             out.problem(number, str(err))
             continue
         if not isinstance(record, dict):
@@ -336,77 +338,6 @@ def _parse_jsonl(text: str, out: _Collector) -> None:
             if present is not None:
                 fields[key] = record[present]
         _add_record(fields, record.get("label"), number, out)
-
-
-# A line nested deeper than this, or a number longer than this, is refused before json
-# parses it: deep nesting exhausts the parser's recursion and a 5,000-digit number exceeds
-# Python's int conversion limit, and neither is anything a corpus file needs.
-MAX_JSON_DEPTH = 64
-MAX_NUMBER_DIGITS = 18
-
-
-class UnsafeJson(ValueError):
-    """A JSON line that would be unsafe to parse; the message says why."""
-
-
-def load_json_line(raw: str | bytes) -> Any:
-    """``json.loads`` of one line, refusing deep nesting, huge numbers and repeated keys."""
-    text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-    if _nesting_depth(text) > MAX_JSON_DEPTH:
-        raise UnsafeJson(f"nested more than {MAX_JSON_DEPTH} levels deep")
-    return json.loads(
-        text, object_pairs_hook=_unique_keys, parse_int=_bounded_int, parse_constant=_no_constant
-    )
-
-
-def _nesting_depth(text: str) -> int:
-    """The deepest bracket nesting outside strings (a cheap scan, no recursion)."""
-    if "[" not in text and "{" not in text:
-        return 0
-    depth = deepest = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]}":
-            depth -= 1
-    return deepest
-
-
-def _bounded_int(digits: str) -> int:
-    if len(digits.lstrip("-")) > MAX_NUMBER_DIGITS:
-        raise UnsafeJson(f"the number {digits[:12]}… has more than {MAX_NUMBER_DIGITS} digits")
-    return int(digits)
-
-
-def _no_constant(name: str) -> Any:
-    raise UnsafeJson(f"{name} is not a JSON number")
-
-
-class _DuplicateKey(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # json keeps the last of repeated keys; a silently discarded "text" is worse than an error.
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateKey(key)
-        result[key] = value
-    return result
 
 
 def _json_type(value: object) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from ..domain import textio
+from ..domain import jsonsafe, textio
 from ..models import AssignmentStatus, Code, Document, Membership, Project
 from . import assignments, codebook, documents, spans
 from .base import ServiceError
@@ -87,7 +87,7 @@ def _select_lines(data: bytes, only_coder: str) -> bytes:
     kept = []
     for raw in data.split(b"\n"):
         try:
-            record = textio.load_json_line(raw) if raw.strip() else None
+            record = jsonsafe.loads(raw) if raw.strip() else None
         except ValueError:
             kept.append(raw)  # the parser reports it with its line number
             continue
