@@ -63,7 +63,7 @@ class Params:
         return [
             parse_integer(v.strip(), label or name, minimum=1, maximum=MAX_ID)
             for v in self.data.getlist(name)
-            if v.strip()
+            if v.strip()  # an empty option ("any") or a blank field gives no value
         ]
 
     def offset(self, name: str, *, required: bool = False) -> int | None:

@@ -181,3 +181,68 @@ def test_the_command_prints_json_from_the_same_service(coded, capsys):
     call_command("agreement", coded["project"].name, "--bootstrap", "50")
     out = capsys.readouterr().out
     assert "Sourcing" in out and "Agreement was assessed on 1 article" in out
+
+
+def test_a_run_whose_message_was_lost_is_queued_again_by_the_sweep_and_by_run_now(
+    coded, django_capture_on_commit_callbacks
+):
+    """The embedded broker once lost a message: the run stayed queued with no attempt, and
+    "Run now" kept returning it because its fingerprint was active."""
+    project = coded["project"]
+    with django_capture_on_commit_callbacks() as sent:
+        run = service.agreement_request(project=project, run_settings=FAST).run
+    assert len(sent) == 1  # the message that gets lost
+    # Asked again at once: the same run, not queued twice.
+    with django_capture_on_commit_callbacks() as sent:
+        again = service.agreement_request(project=project, run_settings=FAST)
+    assert again.run.pk == run.pk and not again.requeued and not sent
+    four_minutes_ago = timezone.now() - timedelta(minutes=4)
+    AgreementRun.objects.filter(pk=run.pk).update(requested_at=four_minutes_ago)
+    with django_capture_on_commit_callbacks() as sent:
+        again = service.agreement_request(project=project, run_settings=FAST)
+    assert again.run.pk == run.pk and again.requeued and len(sent) == 1
+    assert "queued again" in again.message
+    AgreementRun.objects.filter(pk=run.pk).update(requested_at=four_minutes_ago)
+    with django_capture_on_commit_callbacks() as sent:
+        assert service.agreement_sweep() == [run.pk]
+    assert len(sent) == 1
+    # A run that did start is left to the 15-minute rule (its worker may still be at it).
+    AgreementRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING, attempts=1, started_at=four_minutes_ago
+    )
+    assert service.agreement_sweep() == []
+
+
+def test_asking_for_a_run_reads_no_document_text(coded):
+    """The request fingerprints span ids and versions; only the worker loads texts."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        request = service.agreement_request(
+            project=coded["project"], run_settings=FAST, enqueue=False
+        )
+    assert request.created
+    selects = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    assert not [sql for sql in selects if '"annotations_document"."text"' in sql], selects
+    assert len(queries) <= 8
+
+
+def test_the_fingerprint_changes_with_every_edit_that_changes_the_input(coded):
+    project = coded["project"]
+    first = service.fingerprint(project, FAST)
+    assert service.fingerprint(project, FAST) == first
+    span = coded["assignment_a"].spans.live().first()
+    spans.span_update(span=span, expected_version=span.version, note="doubt", actor=None)
+    second = service.fingerprint(project, FAST)
+    assert second != first
+    assert service.fingerprint(project, service.RunSettings(n_bootstrap=51)) != second
+
+
+def test_a_document_only_one_coder_finished_is_listed_with_the_reason(study):
+    tag(study, "a", "Sourcing", "Officials said")
+    finish(study, "a")
+    result = run_now(study["project"]).results
+    assert result["counts"]["documents"] == 0
+    left = result["usage"]["nominal"]["left_out"]
+    assert left == [{"document": study["document"].pk, "reason": "only one coder finished it"}]

@@ -71,13 +71,8 @@ def render_review(
     """The page, or its ``review`` partial, showing the window of disagreements that holds
     ``focus_key`` (the item just settled), else the ``item`` or ``row`` asked for, else
     the first open one. ``row`` also comes with every other action, to stay in place."""
-    params = Params(request.POST if request.method == "POST" else request.GET)
     page = review_page.review_page(
-        document,
-        with_text=not is_fragment(request),
-        focus_key=focus_key,
-        item=params.integer("item", label="the item"),
-        row=params.integer("row", label="the row"),
+        document, with_text=not is_fragment(request), focus_key=focus_key, **_position(request)
     )
     context = {
         "document": document,
@@ -90,8 +85,18 @@ def render_review(
     return render(request, PAGE, context, partial="review", status=status)
 
 
+def _position(request) -> dict:
+    """Where the reviewer is in the list (parsed before anything changes)."""
+    params = Params(request.POST if request.method == "POST" else request.GET)
+    return {
+        "item": params.integer("item", label="the item"),
+        "row": params.integer("row", label="the row"),
+    }
+
+
 def _outcome(request, document, action, success: str, *, focus_key: str = ""):
     """Run a service call and answer with the refreshed review partial."""
+    _position(request)  # a position that does not parse refuses the action itself
     try:
         result = action()
     except ServiceError as error:

@@ -89,6 +89,7 @@ def assignment_add(request, project_id: int):
     project, _ = access_manage(request.user, project_id)
     params = Params(request.POST)
     document = access_project_document(project, params.id("document", required=True))
+    suffix = _page_suffix(params)
     try:
         coder_id = params.id("coder", label="the member")
         if coder_id is None:
@@ -98,7 +99,7 @@ def assignment_add(request, project_id: int):
     except ServiceError as error:
         return _assignments_page(request, project, status=422, error=str(error))
     messages.success(request, f"Assigned “{document.title}” to {coder.username}.")
-    return redirect(reverse("manage-assignments", args=[project.pk]) + _page_suffix(params))
+    return redirect(reverse("manage-assignments", args=[project.pk]) + suffix)
 
 
 @login_required
@@ -106,6 +107,7 @@ def assignment_add(request, project_id: int):
 def assignment_remove(request, project_id: int, assignment_id: int):
     project, _ = access_manage(request.user, project_id)
     assignment = access_project_assignment(project, assignment_id)
+    suffix = _page_suffix(Params(request.POST))
     try:
         services.assignment_remove(assignment=assignment, actor=request.user)
     except ServiceError as error:
@@ -113,6 +115,4 @@ def assignment_remove(request, project_id: int, assignment_id: int):
     messages.success(
         request, f"Withdrew “{assignment.document.title}” from {assignment.coder.username}."
     )
-    return redirect(
-        reverse("manage-assignments", args=[project.pk]) + _page_suffix(Params(request.POST))
-    )
+    return redirect(reverse("manage-assignments", args=[project.pk]) + suffix)
