@@ -66,7 +66,7 @@ def nominal_alpha_figures() -> list[dict]:
 
 def synthetic_documents(seed: int = 2):
     """1,000 documents with three coders who mostly agree, so alpha is far from 0."""
-    from annotations.domain.agreement.report import DocumentData, SpanData
+    from annotations.domain.agreement.corpus import DocumentData, SpanData
 
     rng = np.random.default_rng(seed)
     word = "lorem ipsum dolor sit amet consectetur "
@@ -176,7 +176,20 @@ def job_figures(documents) -> list[dict]:
         tracemalloc.stop()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         overall = run.results["overall"]
+        # What a web request pays to find out whether a run is needed: the fingerprint of
+        # span ids and versions. The reference is gathering every span and document text,
+        # which is what the request did before (and what the worker still does).
+        request_s, _ = timed(lambda: service.agreement_request(project=project, enqueue=False), 5)
+        gather_s, _ = timed(lambda: service.gather(project, service.RunSettings()), 5)
         return [
+            {
+                "name": f"agreement request (web), {len(docs)} documents x 3 coders",
+                "value": round(request_s * 1000, 1),
+                "unit": "ms",
+                "note": f"fingerprint without texts; reference: gathering spans and texts as the "
+                f"request did before, {gather_s * 1000:.0f} ms "
+                f"({gather_s / request_s:.1f}x the request)",
+            },
             {
                 "name": f"agreement job, {len(docs)} documents x 3 coders, {len(rows)} spans, "
                 "1,000 resamples, from the database",

@@ -115,8 +115,8 @@ def run() -> dict:
     from django.test import Client
     from django.urls import reverse
 
-    from annotations import selectors
     from annotations.models import Assignment
+    from annotations.selectors import coding as selectors
 
     with fresh_database("coding_page"):
         document, coder, empty_coder = build(random.Random(20250723))

@@ -191,16 +191,17 @@ def _build(spans: int) -> dict:
 
 
 def _export_loop(spans_wanted: int):
+    from annotations import forms
     from annotations.models import Project
-    from annotations.services import export as exports
+    from annotations.selectors.export import files
 
     project = Project.objects.get(name=PROJECT)
-    spec = exports.export_spec(project, names=True)
+    spec = forms.export_spec(project, names=True)
     rows = -1  # the header
     size = 0
     first = None
     started = time.perf_counter()
-    for chunk in exports.spans_csv_chunks(project, spec):
+    for chunk in files.spans_csv_chunks(project, spec):
         if first is None:
             first = time.perf_counter() - started
         data = chunk.encode("utf-8")

@@ -128,17 +128,14 @@ def _load() -> str:
 
 def run() -> dict:
     with fresh_database("review_page"):
-        from annotations.selectors_review import (
-            _aligned,
-            document_alignment,
-            item_key,
-            review_page,
-        )
         from django.test import Client
         from django.urls import reverse
 
         from annotations.domain.alignment import Kind, summarise
+        from annotations.domain.settling import item_key
         from annotations.models import Span
+        from annotations.selectors.review import _aligned, document_alignment
+        from annotations.selectors.review_page import review_page
 
         document, empty, reviewer, coder = _build()
         items = document_alignment(document).items
