@@ -86,14 +86,14 @@ def build(rng: random.Random):
     ).created[0]
     users = get_user_model().objects
     coders = [users.create_user(f"coder{i}") for i in range(CODERS + 1)]
-    assignments = []
+    work = []
     for coder in coders:
         people.membership_set(project=project, user=coder, role="coder")
-        assignments.append(assignments.assignment_create(document=document, coder=coder))
+        work.append(assignments.assignment_create(document=document, coder=coder))
     starts = word_starts(text)
     spans, seen = [], set()
     while len(spans) < SPANS:
-        assignment = assignments[len(spans) % CODERS]  # the last coder stays empty
+        assignment = work[len(spans) % CODERS]  # the last coder stays empty
         first = rng.randrange(len(starts) - 15)
         start = starts[first]
         end = starts[first + rng.randint(1, 12)]
