@@ -17,6 +17,7 @@ from .models import (
     Document,
     DocumentReview,
     GoldSpan,
+    Invitation,
     Membership,
     Project,
     Pseudonym,
@@ -51,6 +52,13 @@ class ProjectAdmin(ReadOnlyAdmin):
 class MembershipAdmin(ReadOnlyAdmin):
     list_display = ["user", "project", "role"]
     list_filter = ["role", "project"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    list_display = ["username", "project", "role", "status", "created_at", "decided_at"]
+    list_filter = ["status", "project"]
+    exclude = ["token_hash"]
 
 
 @admin.register(Pseudonym)

@@ -28,7 +28,9 @@ class UnitKind(models.TextChoices):
 
 
 class Project(models.Model):
-    name = models.CharField(max_length=200, unique=True)
+    # Unique per creator, not across the installation: a name someone else chose elsewhere
+    # must not be discoverable by trying it.
+    name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     blind = models.BooleanField(
         default=True, help_text="Coders see only their own spans, never another coder's."
@@ -43,10 +45,17 @@ class Project(models.Model):
     coders_may_export = models.BooleanField(
         default=True, help_text="Coders may download their own spans (never anyone else's)."
     )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["created_by", "name"], name="project_unique_name")
+        ]
+        permissions = [("create_project", "May start new projects")]
 
     def __str__(self) -> str:
         return self.name
@@ -70,6 +79,61 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} as {self.role} in {self.project}"
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class Invitation(models.Model):
+    """An offer to join a project, which only the invited person can accept.
+
+    A manager names a user name; nothing about an account of that name is shown to them.
+    If no account has that name, accepting creates it with the password the invitee
+    chooses through the invitation's link; an existing account accepts on its own page.
+    Only a hash of the link's token is stored; a new link replaces the old one.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="invitations")
+    username = models.CharField(max_length=150)
+    # The invited account: an existing one, or the one accepting created.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+    )
+    # True when no account had this name when invited: the link may create it.
+    creates_account = models.BooleanField(default=False)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.CODER)
+    status = models.CharField(
+        max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING
+    )
+    token_hash = models.CharField(max_length=64, blank=True)
+    token_issued_at = models.DateTimeField(null=True, blank=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "username"],
+                condition=Q(status="pending"),
+                name="invitation_unique_pending",
+            )
+        ]
+        indexes = [models.Index(fields=["token_hash"], name="invitation_token")]
+
+    def __str__(self) -> str:
+        return f"{self.username} invited to {self.project} as {self.role} ({self.status})"
 
 
 class Codebook(models.Model):
@@ -330,6 +394,9 @@ class GoldSpan(models.Model):
 class ReviewStatus(models.TextChoices):
     IN_REVIEW = "in_review", "In review"
     SETTLED = "settled", "Settled"
+    # A manager gave the document back to its coders: their spans may change again, and
+    # the reviewer settles whatever changed when coding is done.
+    REOPENED = "reopened", "Reopened for coding"
 
 
 class DocumentReview(models.Model):

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from django.db.models import Count, Exists, OuterRef, Subquery
 from django.http import Http404
 
 from .models import (
     AgreementRun,
     Assignment,
+    AssignmentStatus,
     Code,
     Document,
     DocumentReview,
     GoldSpan,
+    Invitation,
+    InvitationStatus,
     Membership,
     Project,
     ReviewStatus,
@@ -218,6 +222,33 @@ def access_own_span(user, span_id: int) -> Span:
     return span
 
 
+UNDER_REVIEW = (
+    "A reviewer has started on this document, so its spans can no longer change: the gold "
+    "layer is being settled from them. The project's manager can reopen it for coding."
+)
+MARKED_DONE = "You marked this document done. Reopen it to change its spans."
+
+
+def coding_frozen(assignment: Assignment) -> str:
+    """Why a coder may not change their spans on this document now, or "" if they may.
+
+    Work under review is frozen (the gold layer is settled from it) until a manager
+    reopens the document for coding; work the coder marked done changes once reopened.
+    """
+    review = DocumentReview.objects.filter(document_id=OuterRef("document_id")).values("status")
+    current, review_status = (
+        Assignment.objects.filter(pk=assignment.pk)
+        .annotate(review=Subquery(review[:1]))
+        .values_list("status", "review")
+        .get()
+    )
+    if review_status is not None and review_status != ReviewStatus.REOPENED:
+        return UNDER_REVIEW
+    if current == AssignmentStatus.DONE:
+        return MARKED_DONE
+    return ""
+
+
 def can_see_feedback(assignment: Assignment) -> bool:
     """A coder may compare a document with its gold layer once its review is finished, in
     projects that allow it."""
@@ -245,18 +276,105 @@ def access_document_for_review(user, document_id: int) -> tuple[Document, Member
     return document, member
 
 
-def access_gold(user, gold_id: int) -> tuple[GoldSpan, Document]:
+def access_document_to_manage(user, document_id: int) -> tuple[Document, Membership]:
+    """A document of a project the user manages (reopening it for coding, say)."""
+    document = Document.objects.select_related("project").filter(pk=document_id).first()
+    if document is None:
+        raise _not_found()
+    _, member = access_manage(user, document.project_id)
+    return document, member
+
+
+def access_gold(user, gold_id: int) -> tuple[GoldSpan, Document, Membership]:
     gold = GoldSpan.objects.filter(pk=gold_id).first()
     if gold is None:
         raise _not_found()
-    document, _ = access_document_for_review(user, gold.document_id)
+    document, member = access_document_for_review(user, gold.document_id)
     gold.document = document
-    return gold, document
+    return gold, document, member
 
 
-# --- Accounts ------------------------------------------------------------------------------
+# --- Accounts and the whole site --------------------------------------------------------------
 
 
-def awaiting_password(user) -> bool:
-    """An account created by invitation whose owner has not chosen a password yet."""
-    return not user.has_usable_password() and user.last_login is None
+def may_create_projects(user) -> bool:
+    """A site-level right: the administrator has it, new accounts do not (grant it with
+    ``manage.py project_creators add USERNAME``)."""
+    return user.is_authenticated and (
+        user.is_superuser or user.has_perm("annotations.create_project")
+    )
+
+
+@dataclass(frozen=True)
+class SiteRights:
+    """What the header offers a user, whatever project they are in."""
+
+    may_create_projects: bool = False
+    manages: bool = False  # manages at least one project
+    reviews: bool = False  # reviews or manages at least one project
+    invitations: int = 0  # pending invitations waiting for their answer
+
+
+def site_rights(user) -> SiteRights:
+    """One query, as every page's header asks."""
+    if not user.is_authenticated:
+        return SiteRights()
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    create = Permission.objects.filter(
+        codename="create_project", content_type__app_label="annotations"
+    )
+    pending = (
+        Invitation.objects.filter(user=OuterRef("pk"), status=InvitationStatus.PENDING)
+        .order_by()
+        .values("user")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    row = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .annotate(
+            manages=Exists(Membership.objects.filter(user=OuterRef("pk"), role=Role.MANAGER)),
+            reviews=Exists(Membership.objects.filter(user=OuterRef("pk"), role__in=REVIEW_ROLES)),
+            creator=Exists(create.filter(user=OuterRef("pk")))
+            | Exists(create.filter(group__user=OuterRef("pk"))),
+            waiting=Subquery(pending[:1]),
+        )
+        .values("manages", "reviews", "creator", "waiting", "is_superuser", "is_active")
+        .first()
+    )
+    if row is None:
+        return SiteRights()
+    return SiteRights(
+        may_create_projects=row["is_active"] and (row["is_superuser"] or row["creator"]),
+        manages=row["manages"],
+        reviews=row["reviews"],
+        invitations=row["waiting"] or 0,
+    )
+
+
+def access_own_invitation(user, invitation_id: int) -> Invitation:
+    """A pending invitation addressed to this account: only its invitee may answer it."""
+    invitation = (
+        Invitation.objects.select_related("project")
+        .filter(pk=invitation_id, user=user, status=InvitationStatus.PENDING)
+        .first()
+        if user.is_authenticated
+        else None
+    )
+    if invitation is None:
+        raise _not_found()
+    return invitation
+
+
+def access_project_invitation(project: Project, invitation_id: int) -> Invitation:
+    invitation = (
+        Invitation.objects.select_related("project")
+        .filter(pk=invitation_id, project=project, status=InvitationStatus.PENDING)
+        .first()
+    )
+    if invitation is None:
+        raise _not_found()
+    return invitation

@@ -4,7 +4,7 @@ Every pattern here is enumerated by the authorization matrix test: a new URL wit
 entry there makes that test fail. Ids in paths are ``<id:...>`` (see ``converters``).
 """
 
-from .views import agreement, audit, coding, export, manage, review, work
+from .views import agreement, audit, coding, export, invitations, manage, review, work
 
 urlpatterns = [
     *work.urlpatterns,
@@ -14,4 +14,5 @@ urlpatterns = [
     *review.urlpatterns,
     *export.urlpatterns,
     *audit.urlpatterns,
+    *invitations.urlpatterns,
 ]

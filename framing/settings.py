@@ -112,6 +112,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "annotations.context.site",
             ],
         },
     },
@@ -154,10 +155,17 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Invitation links (which may create an account) stop working after this many hours.
+FRAMING_INVITATION_HOURS = int(os.environ.get("FRAMING_INVITATION_HOURS", "72"))
+
 AXES_FAILURE_LIMIT = int(os.environ.get("FRAMING_LOGIN_FAILURE_LIMIT", "10"))
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# How many reverse proxies stand in front of the app (0: none, X-Forwarded-For is ignored);
+# lockouts then key on the real client's address, not the proxy's.
+FRAMING_TRUSTED_PROXIES = int(os.environ.get("FRAMING_TRUSTED_PROXIES", "0"))
+AXES_CLIENT_IP_CALLABLE = "framing.client_ip.client_ip"
 
 # --- Internationalisation -----------------------------------------------------
 
@@ -265,5 +273,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("FRAMING_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Axes logs every successful login at INFO; failures and lockouts are WARNING.
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -8,6 +8,7 @@ import os
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 
 from annotations.domain.textio import sha256_text
 from annotations.models import AgreementRun, Membership, Role
@@ -104,6 +105,9 @@ def study(make_user, make_project, add_document, member):
     coder_b = member(project, make_user("coder_b"))
     reviewer = member(project, make_user("reviewer"), Role.REVIEWER)
     manager = member(project, make_user("manager"), Role.MANAGER)
+    manager.user_permissions.add(
+        Permission.objects.get(codename="create_project", content_type__app_label="annotations")
+    )
     assignment_a = assignments.assignment_create(document=document, coder=coder_a)
     assignment_b = assignments.assignment_create(document=document, coder=coder_b)
     codes = {code.name: code for code in project.codebook.codes.all()}
@@ -133,12 +137,18 @@ def world(study, make_user):
         quote=text[: len("Officials")],
     )
     run = AgreementRun.objects.create(project=study["project"], fingerprint="f" * 64)
-    invited = people.member_add(
+    outsider = make_user("outsider")
+    # One invitation for a name nobody has, one the outsider may answer.
+    invited = people.member_invite(
         project=study["project"], username="invited", role=Role.CODER, actor=None
-    ).membership
+    ).invitation
+    invitation = people.member_invite(
+        project=study["project"], username="outsider", role=Role.CODER, actor=None
+    ).invitation
     return {
         **study,
-        "outsider": make_user("outsider"),
+        "outsider": outsider,
+        "invitation": invitation,
         "span_a": span_a,
         "code": code,
         "run": run,

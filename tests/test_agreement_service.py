@@ -88,10 +88,18 @@ def test_only_documents_finished_by_two_coders_count_unless_asked(study):
     assert run_now(study["project"], with_progress).results["counts"]["documents"] == 1
 
 
+def reopen(study, coder):
+    assignments.assignment_set_status(
+        assignment=study[f"assignment_{coder}"], status=AssignmentStatus.IN_PROGRESS
+    )
+
+
 def test_deleted_spans_do_not_count(coded):
     before = run_now(coded["project"]).results["counts"]["spans"]
+    reopen(coded, "a")  # work marked done changes only once reopened
     span = coded["assignment_a"].spans.live().get(quote="Critics called")
     spans.span_delete(span=span, expected_version=span.version)
+    finish(coded, "a")
     assert run_now(coded["project"]).results["counts"]["spans"] == before - 1
 
 
@@ -108,7 +116,9 @@ def test_asking_twice_for_the_same_input_gives_the_same_run(coded):
         project=coded["project"], run_settings=FAST, enqueue=False
     ).run
     assert third.pk == first.pk
+    reopen(coded, "b")
     tag(coded, "b", "Sourcing", "Critics called")
+    finish(coded, "b")
     fourth = service.agreement_request(
         project=coded["project"], run_settings=FAST, enqueue=False
     ).run
@@ -232,8 +242,14 @@ def test_the_fingerprint_changes_with_every_edit_that_changes_the_input(coded):
     project = coded["project"]
     first = service.fingerprint(project, FAST)
     assert service.fingerprint(project, FAST) == first
+    reopen(coded, "a")
+    finish(coded, "a")
+    reopened = service.fingerprint(project, FAST)
+    assert reopened == first  # the same work, done again: the same input
+    reopen(coded, "a")
     span = coded["assignment_a"].spans.live().first()
     spans.span_update(span=span, expected_version=span.version, note="doubt", actor=None)
+    finish(coded, "a")
     second = service.fingerprint(project, FAST)
     assert second != first
     assert service.fingerprint(project, service.RunSettings(n_bootstrap=51)) != second

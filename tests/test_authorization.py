@@ -26,11 +26,14 @@ REVIEWERS = frozenset({"reviewer", "manager"})
 MANAGERS = frozenset({"manager"})
 CODERS_ASSIGNED = frozenset({"coder_a", "coder_b"})
 CODER_A = frozenset({"coder_a"})
+OUTSIDER = frozenset({"outsider"})
 
 # Django's own pages: not ours to authorise (the admin checks is_staff itself).
 EXEMPT_NAMESPACES = {"admin"}
 # Password-set links work without logging in: the signed token is the credential.
-EXEMPT_NAMES = {"login", "logout", "password_reset_confirm", "password_reset_complete"}
+# An invitation link works without logging in: its token is the credential (tested in
+# test_invitations).
+EXEMPT_NAMES = {"login", "logout", "invitation"}
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,7 @@ MATRIX: dict[str, Route] = {
     "review-accept-agreed": Route("POST", REVIEWERS, document_kw, prepare=both_done),
     "review-finish": Route("POST", REVIEWERS, document_kw, prepare=settled),
     "review-reopen": Route("POST", REVIEWERS, document_kw, prepare=finished),
+    "review-reopen-coding": Route("POST", MANAGERS, document_kw, prepare=settled),
     "review-feedback": Route("GET", CODERS_ASSIGNED, document_kw, prepare=finished_with_feedback),
     "gold-edit": Route(
         "POST",
@@ -157,7 +161,8 @@ MATRIX: dict[str, Route] = {
     "export-bundle": Route("GET", MEMBERS, project_kw),
     # Study management: the project's managers only.
     "manage-projects": Route("GET", USERS),
-    "manage-project-create": Route("POST", USERS, data=lambda w: {"name": "New project"}),
+    # Starting projects is a site-level right (the study's manager has it here).
+    "manage-project-create": Route("POST", MANAGERS, data=lambda w: {"name": "New project"}),
     "manage-dashboard": Route("GET", MANAGERS, project_kw),
     "manage-settings": Route("GET", MANAGERS, project_kw),
     "manage-documents": Route("GET", MANAGERS, project_kw),
@@ -181,11 +186,19 @@ MATRIX: dict[str, Route] = {
     ),
     "manage-member-set": Route("POST", MANAGERS, membership_kw, lambda w: {"role": "reviewer"}),
     "manage-member-remove": Route("POST", MANAGERS, membership_kw),
-    "manage-member-link": Route(
+    "manage-invitation-link": Route(
         "POST",
         MANAGERS,
-        lambda w: {"project_id": w["project"].pk, "membership_id": w["invited"].pk},
+        lambda w: {"project_id": w["project"].pk, "invitation_id": w["invited"].pk},
     ),
+    "manage-invitation-withdraw": Route(
+        "POST",
+        MANAGERS,
+        lambda w: {"project_id": w["project"].pk, "invitation_id": w["invited"].pk},
+    ),
+    # Only the invited account answers an invitation (here: the outsider).
+    "invitation-accept": Route("POST", OUTSIDER, lambda w: {"invitation_id": w["invitation"].pk}),
+    "invitation-decline": Route("POST", OUTSIDER, lambda w: {"invitation_id": w["invitation"].pk}),
     "manage-assignments": Route("GET", MANAGERS, project_kw),
     "manage-audit": Route("GET", MANAGERS, project_kw),
     "manage-assignments-bulk": Route("POST", MANAGERS, project_kw, lambda w: {"mode": "every"}),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import stat
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -61,3 +64,10 @@ def test_backup_refuses_to_overwrite_and_restore_refuses_a_foreign_file(study, t
     with pytest.raises(CommandError):
         call_command("restore", str(junk), "--yes")
     assert Span.objects.live().count() == 1
+
+
+def test_a_backup_is_readable_by_its_owner_only(study, tmp_path):
+    """It holds password hashes and sessions."""
+    target = tmp_path / "copy.sqlite3"
+    call_command("backup", str(target), stdout=io.StringIO())
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600

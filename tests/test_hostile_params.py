@@ -73,7 +73,11 @@ PARAMS: dict[str, dict[str, str]] = {
     "manage-member-add": {"role": CHOICE},
     "manage-member-set": {"role": CHOICE},
     "manage-member-remove": {},
-    "manage-member-link": {},
+    "manage-invitation-link": {},
+    "manage-invitation-withdraw": {},
+    "invitation-accept": {},
+    "invitation-decline": {},
+    "review-reopen-coding": {"item": INT, "row": INT},
     "manage-assignments": {"page": INT},
     "manage-audit": {"document": ID, "user": ID, "page": INT},
     "manage-assignments-bulk": {

@@ -3,11 +3,12 @@ change, and 404 for anyone who is not the project's manager."""
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.urls import reverse
 
 from annotations.models import (
@@ -71,7 +72,7 @@ def _project_urls(study):
         _url("manage-member-add", project),
         _url("manage-member-set", project, membership.pk),
         _url("manage-member-remove", project, membership.pk),
-        _url("manage-member-link", project, membership.pk),
+        _url("manage-invitation-link", project, 1),
         _url("manage-assignments-bulk", project),
         _url("manage-assignment-add", project),
         _url("manage-assignment-remove", project, assignment.pk),
@@ -95,9 +96,9 @@ def test_every_management_page_is_404_for_anyone_but_a_manager(client, study, ma
 
 def test_a_manager_succeeds_on_every_management_url(manager_client, study):
     project = study["project"]
-    invited = people.member_add(
+    invited = people.member_invite(
         project=project, username="invited", role=Role.CODER, actor=None
-    ).membership
+    ).invitation
     code = study["codes"]["Loaded language"]
     coder_b = Membership.objects.get(user=study["coder_b"])
     posts = [
@@ -109,7 +110,7 @@ def test_a_manager_succeeds_on_every_management_url(manager_client, study):
         (_url("manage-code-retire", project, code.pk), {}),
         (_url("manage-code-delete", project, code.pk), {}),
         (_url("manage-member-add", project), {"username": "newcomer", "role": "coder"}),
-        (_url("manage-member-link", project, invited.pk), {}),
+        (_url("manage-invitation-link", project, invited.pk), {}),
         (_url("manage-member-set", project, coder_b.pk), {"role": "reviewer"}),
         (_url("manage-assignments-bulk", project), {"mode": "every"}),
         (
@@ -143,8 +144,9 @@ def test_a_code_or_assignment_of_another_project_is_404(manager_client, study, m
 # --- Projects ---------------------------------------------------------------------
 
 
-def test_any_logged_in_user_creates_a_project_and_becomes_its_manager(client, make_user):
+def test_a_user_allowed_to_start_projects_creates_one_and_becomes_its_manager(client, make_user):
     user = make_user("pi")
+    call_command("project_creators", "add", "pi", stdout=io.StringIO())
     client.force_login(user)
     assert client.get(reverse("manage-projects")).status_code == 200
     response = client.post(
@@ -158,14 +160,21 @@ def test_any_logged_in_user_creates_a_project_and_becomes_its_manager(client, ma
     assert "Elections" in listing.content.decode()
 
 
-def test_a_duplicate_project_name_is_refused_with_the_form_kept(client, make_user, study):
-    client.force_login(make_user())
+def test_a_name_is_refused_only_among_ones_own_projects(client, make_user, study):
+    """Whether someone else has a project of that name is neither checked nor revealed."""
+    other = make_user("pi")
+    call_command("project_creators", "add", "pi", stdout=io.StringIO())
+    client.force_login(other)
+    response = client.post(reverse("manage-project-create"), {"name": "Study"})
+    assert response.status_code == 302
+    assert Project.objects.filter(name="Study").count() == 2
     response = client.post(
         reverse("manage-project-create"), {"name": "Study", "description": "Mine"}
     )
     assert response.status_code == 422
-    assert "A project named “Study” already exists." in response.content.decode()
-    assert Project.objects.filter(name="Study").count() == 1
+    assert "You already have a project named “Study”." in response.content.decode()
+    assert 'value="Study"' in response.content.decode()  # the form is kept
+    assert Project.objects.filter(name="Study").count() == 2
 
 
 def test_settings_are_saved(manager_client, study):
@@ -362,27 +371,6 @@ def test_a_bad_colour_is_refused(manager_client, study):
 # --- People -----------------------------------------------------------------------
 
 
-def test_adding_a_new_person_shows_a_link_that_sets_their_password(manager_client, study, client):
-    project = study["project"]
-    response = manager_client.post(
-        _url("manage-member-add", project), {"username": "newbie", "role": "coder"}
-    )
-    page = response.content.decode()
-    assert response.status_code == 200 and "A new account was created." in page
-    link = re.search(r'value="(http://testserver/accounts/reset/[^"]+)"', page).group(1)
-    manager_client.logout()
-    form = client.get(link, follow=True)
-    assert "Choose a password" in form.content.decode()
-    done = client.post(
-        form.redirect_chain[-1][0],
-        {"new_password1": "a quiet river 42", "new_password2": "a quiet river 42"},
-        follow=True,
-    )
-    assert "Password set" in done.content.decode()
-    assert get_user_model().objects.get(username="newbie").check_password("a quiet river 42")
-    assert "already been used" in client.get(link, follow=True).content.decode()
-
-
 def test_a_role_change_and_a_removal_keep_the_work(manager_client, study):
     project = study["project"]
     membership = Membership.objects.get(user=study["coder_b"])
@@ -487,4 +475,5 @@ def test_the_dashboard_without_runs_says_so(manager_client, study):
 def test_the_project_list_only_shows_managed_projects(client, study):
     client.force_login(study["coder_a"])
     page = client.get(reverse("manage-projects")).content.decode()
-    assert "You do not manage any project yet" in page and "Study" not in page
+    assert "You do not manage any project" in page and "Study" not in page
+    assert "New project" not in page  # starting projects is not theirs to do

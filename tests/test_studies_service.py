@@ -7,7 +7,6 @@ from collections import Counter
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.tokens import default_token_generator
 
 from annotations.models import (
     AgreementRun,
@@ -63,10 +62,10 @@ def test_a_new_study_makes_its_creator_manager_and_keeps_every_setting(make_user
     assert Membership.objects.get(project=project, user=pi).role == Role.MANAGER
 
 
-def test_project_update_refuses_a_name_already_taken(make_project, make_user):
+def test_project_update_refuses_a_name_the_same_creator_already_uses(make_project, make_user):
     make_project("Taken")
     project = make_project("Mine")
-    with pytest.raises(base.ServiceError, match="A project named “Taken” already exists"):
+    with pytest.raises(base.ServiceError, match="You already have a project named “Taken”"):
         projects.project_update(
             project=project,
             name="Taken",
@@ -188,20 +187,19 @@ def test_codes_are_reordered_and_a_stale_order_is_refused(study):
 # --- People -----------------------------------------------------------------------
 
 
-def test_adding_an_unknown_person_creates_an_account_without_a_password_and_a_link(study):
-    added = people.member_add(
+def test_inviting_an_unknown_name_creates_no_account_and_no_membership_yet(study):
+    invited = people.member_invite(
         project=study["project"], username="newcoder", role=Role.CODER, actor=study["manager"]
     )
-    user = get_user_model().objects.get(username="newcoder")
-    assert added.created_account and not user.has_usable_password()
-    _uid, token = added.password_link.rstrip("/").split("/")[-2:]
-    assert default_token_generator.check_token(user, token)
-    assert Membership.objects.get(project=study["project"], user=user).role == Role.CODER
+    assert invited.invitation.creates_account and invited.token
+    assert not get_user_model().objects.filter(username="newcoder").exists()
+    assert people.invitation_by_token(invited.token) == invited.invitation
+    assert people.invitation_by_token(invited.token + "x") is None
 
 
-def test_adding_an_existing_member_again_is_refused(study):
-    with pytest.raises(base.ServiceError, match="coder_a is already a member, as coder"):
-        people.member_add(
+def test_inviting_an_existing_member_again_is_refused(study):
+    with pytest.raises(base.ServiceError, match="coder_a is already a member of this project"):
+        people.member_invite(
             project=study["project"], username="coder_a", role=Role.MANAGER, actor=None
         )
     assert Membership.objects.get(user=study["coder_a"]).role == Role.CODER
@@ -209,14 +207,17 @@ def test_adding_an_existing_member_again_is_refused(study):
 
 def test_an_invalid_user_name_is_refused(study):
     with pytest.raises(base.ServiceError, match="is not a valid user name"):
-        people.member_add(project=study["project"], username="a b", role=Role.CODER, actor=None)
-    assert not get_user_model().objects.filter(username="a b").exists()
+        people.member_invite(project=study["project"], username="a b", role=Role.CODER, actor=None)
 
 
-def test_no_new_link_for_someone_who_has_a_password(study):
-    membership = Membership.objects.get(user=study["coder_a"])
-    with pytest.raises(base.ServiceError, match="already chosen a password"):
-        people.password_link_renew(membership=membership, actor=None)
+def test_no_new_link_once_an_invitation_was_answered(study, make_user):
+    make_user("answered")
+    invited = people.member_invite(
+        project=study["project"], username="answered", role=Role.CODER, actor=None
+    )
+    people.invitation_decline(invitation=invited.invitation, user=invited.invitation.user)
+    with pytest.raises(base.ServiceError, match="already declined"):
+        people.invitation_link_renew(invitation=invited.invitation, actor=None)
 
 
 def test_the_last_manager_cannot_be_demoted_or_removed(study):

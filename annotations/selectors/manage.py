@@ -18,12 +18,13 @@ from ..models import (
     Code,
     CodebookVersion,
     Document,
+    Invitation,
+    InvitationStatus,
     Membership,
     Project,
     Role,
     Span,
 )
-from ..permissions import awaiting_password
 from .agreement import Agreement, project_agreement
 
 LIVE = Q(spans__deleted_at__isnull=True)
@@ -273,16 +274,26 @@ def codebook_page(project: Project) -> tuple[list[Code], list[VersionRow]]:
 # --- People -----------------------------------------------------------------------
 
 
-def people(project: Project) -> list[Membership]:
+@dataclass
+class People:
+    members: list[Membership]
+    invitations: list[Invitation]  # pending: the project sees only the user name
+
+
+def people(project: Project) -> People:
     members = list(
         Membership.objects.filter(project=project)
         .select_related("user")
         .order_by("role", "user__username")
     )
     for m in members:
-        m.awaiting_password = awaiting_password(m.user)
         m.choices = position_choices(m.role)
-    return members
+    invitations = list(
+        Invitation.objects.filter(project=project, status=InvitationStatus.PENDING)
+        .only("pk", "username", "role", "created_at", "token_issued_at")
+        .order_by("username")
+    )
+    return People(members, invitations)
 
 
 def position_choices(current: str | None) -> list[tuple[str, str, bool]]:

@@ -179,6 +179,10 @@ class ReviewPage:
         return self.review is not None and self.review.status == ReviewStatus.SETTLED
 
     @property
+    def reopened(self) -> bool:
+        return self.review is not None and self.review.status == ReviewStatus.REOPENED
+
+    @property
     def can_finish(self) -> bool:
         return not self.finished and not self.open_count and not self.agreed_pending
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 
-from ..models import Assignment, AssignmentStatus, Membership
+from ..models import Assignment, AssignmentStatus, Invitation, InvitationStatus, Membership
 
 
 @dataclass
@@ -58,3 +58,12 @@ def next_assignment(user, *, after_document_id: int | None = None) -> Assignment
         if later is not None:
             return later
     return unfinished.exclude(document_id=after_document_id).first()
+
+
+def pending_invitations(user) -> list[Invitation]:
+    """Invitations waiting for this person's answer; until then the project is not theirs."""
+    return list(
+        Invitation.objects.filter(user=user, status=InvitationStatus.PENDING)
+        .select_related("project", "invited_by")
+        .order_by("created_at")
+    )

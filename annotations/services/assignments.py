@@ -26,6 +26,7 @@ from ..models import (
     DocumentReview,
     Membership,
     Project,
+    ReviewStatus,
     Role,
     Span,
 )
@@ -89,13 +90,16 @@ def _set_status(assignment: Assignment, status: str, *, actor) -> Assignment:
     before = locked.status
     if before == status:
         return locked
+    review = DocumentReview.objects.filter(document_id=locked.document_id).first()
     if (
         before == AssignmentStatus.DONE
-        and DocumentReview.objects.filter(document_id=locked.document_id).exists()
+        and review is not None
+        and review.status != ReviewStatus.REOPENED
     ):
         # The reviewer is settling this work; reopening it would change what they review.
         raise ServiceError(
-            "A reviewer has started on this document, so it can no longer be reopened."
+            "A reviewer has started on this document, so it can no longer be reopened; "
+            "the project's manager can reopen it for coding."
         )
     locked.status = status
     locked.done_at = timezone.now() if status == AssignmentStatus.DONE else None
@@ -110,7 +114,38 @@ def _set_status(assignment: Assignment, status: str, *, actor) -> Assignment:
         before={"status": before},
         after={"status": status},
     )
+    if status == AssignmentStatus.DONE and review is not None:
+        _resume_review(review, locked.document, actor=actor)
     return locked
+
+
+def _resume_review(review: DocumentReview, document: Document, *, actor) -> None:
+    """When every coder of a document reopened for coding is done again, it goes back to
+    its reviewer, who settles whatever changed."""
+    if review.status != ReviewStatus.REOPENED:
+        return
+    if Assignment.objects.filter(document=document).exclude(status=AssignmentStatus.DONE).exists():
+        return
+    review.status = ReviewStatus.IN_REVIEW
+    review.save(update_fields=["status"])
+    audit_record(
+        actor=actor,
+        action="resume",
+        obj=review,
+        document=document,
+        before={"status": ReviewStatus.REOPENED},
+        after={"status": ReviewStatus.IN_REVIEW},
+    )
+
+
+def reopen_for_coding(*, document: Document, actor) -> int:
+    """The document's done assignments go back to *in progress* (recorded each); the caller,
+    the review service, holds the transaction and has marked the review reopened."""
+    reopened = 0
+    for assignment in Assignment.objects.filter(document=document, status=AssignmentStatus.DONE):
+        _set_status(assignment, AssignmentStatus.IN_PROGRESS, actor=actor)
+        reopened += 1
+    return reopened
 
 
 @transaction.atomic

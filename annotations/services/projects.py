@@ -11,7 +11,7 @@ from django.db import transaction
 from ..models import Project, Role, UnitKind
 from . import codebook as codebooks
 from . import people
-from .base import ServiceError, audit_record
+from .base import ServiceError, actor_or_none, audit_record
 
 PROJECT_FIELDS = (
     "name",
@@ -23,17 +23,19 @@ PROJECT_FIELDS = (
 )
 
 
-def _checked_name(name: str, *, exclude: Project | None = None) -> str:
+def _checked_name(name: str, *, creator_id: int | None, exclude: Project | None = None) -> str:
+    """A name unique among the creator's own projects: whether someone else chose the same
+    name elsewhere is neither checked nor revealed."""
     name = name.strip()
     if not name:
         raise ServiceError("A project needs a name.")
     if len(name) > Project._meta.get_field("name").max_length:
         raise ServiceError("A project name has at most 200 characters.")
-    clash = Project.objects.filter(name=name)
+    clash = Project.objects.filter(name=name, created_by_id=creator_id)
     if exclude is not None:
         clash = clash.exclude(pk=exclude.pk)
     if clash.exists():
-        raise ServiceError(f"A project named “{name}” already exists.")
+        raise ServiceError(f"You already have a project named “{name}”.")
     return name
 
 
@@ -55,8 +57,10 @@ def project_create(
     actor=None,
 ) -> Project:
     """A new project with an empty codebook; its creator (if any) becomes its manager."""
+    creator = actor_or_none(actor)
     project = Project.objects.create(
-        name=_checked_name(name),
+        name=_checked_name(name, creator_id=creator.pk if creator else None),
+        created_by=creator,
         description=description.strip(),
         blind=bool(blind),
         feedback_to_coders=bool(feedback_to_coders),
@@ -90,7 +94,7 @@ def project_update(
 ) -> Project:
     project = Project.objects.select_for_update().get(pk=project.pk)
     before = {f: getattr(project, f) for f in PROJECT_FIELDS}
-    project.name = _checked_name(name, exclude=project)
+    project.name = _checked_name(name, creator_id=project.created_by_id, exclude=project)
     project.description = description.strip()
     project.blind = bool(blind)
     project.feedback_to_coders = bool(feedback_to_coders)

@@ -26,6 +26,7 @@ from ..models import (
     ReviewStatus,
 )
 from ..selectors.review import document_alignment
+from . import assignments
 from .base import ConflictError, ServiceError, audit_record
 
 RATIONALE_LIMIT = 10_000
@@ -72,6 +73,11 @@ def _review_for_update(document: Document, actor) -> DocumentReview:
     elif review.status == ReviewStatus.SETTLED:
         raise ConflictError(
             "The review of this document is finished; reopen it to change the gold layer."
+        )
+    elif review.status == ReviewStatus.REOPENED:
+        raise ConflictError(
+            "This document was reopened for coding; it comes back for review once its "
+            "coders have marked it done again."
         )
     return review
 
@@ -126,6 +132,31 @@ def review_reopen(*, document: Document, actor) -> DocumentReview:
         after={"status": review.status},
     )
     return review
+
+
+@transaction.atomic
+def review_reopen_for_coding(*, document: Document, actor) -> int:
+    """A manager gives a document under review back to its coders: their spans may change
+    again. Decisions stay; an item whose spans change gets a new key, so it is settled
+    anew, and the gold spans of changed items are listed apart until then."""
+    review = DocumentReview.objects.select_for_update().filter(document=document).first()
+    if review is None:
+        raise ServiceError("No review has started on this document; its coders can still edit.")
+    if review.status == ReviewStatus.REOPENED:
+        raise ServiceError("This document is already reopened for coding.")
+    before = review.status
+    review.status = ReviewStatus.REOPENED
+    review.settled_at = None
+    review.save(update_fields=["status", "settled_at"])
+    audit_record(
+        actor=actor,
+        action="reopen_coding",
+        obj=review,
+        document=document,
+        before={"status": before},
+        after={"status": review.status},
+    )
+    return assignments.reopen_for_coding(document=document, actor=actor)
 
 
 # --- Settling -----------------------------------------------------------------------------

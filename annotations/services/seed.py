@@ -37,7 +37,9 @@ def _spec(seed_dir: Path) -> dict:
 def load_seed(*, seed_dir: Path = SEED_DIR, actor=None) -> SeedOutcome:
     spec = _spec(seed_dir)
     project_spec = spec["project"]
-    project = Project.objects.filter(name=project_spec["name"]).first()
+    # The seed project is the system's own (no creator): a user's project of the same name
+    # is another project.
+    project = Project.objects.filter(name=project_spec["name"], created_by__isnull=True).first()
     if project is None:
         project = projects.project_create(
             name=project_spec["name"],
@@ -79,7 +81,8 @@ def load_seed(*, seed_dir: Path = SEED_DIR, actor=None) -> SeedOutcome:
 @transaction.atomic
 def seed_manager(*, user, seed_dir: Path = SEED_DIR) -> Project | None:
     """Make ``user`` manager of the seed project (they code nothing: the coders do)."""
-    project = Project.objects.filter(name=_spec(seed_dir)["project"]["name"]).first()
+    name = _spec(seed_dir)["project"]["name"]
+    project = Project.objects.filter(name=name, created_by__isnull=True).first()
     if project is None:
         return None
     if not Membership.objects.filter(project=project, user=user, role=Role.MANAGER).exists():

@@ -15,10 +15,17 @@ from django.utils import timezone
 
 from ..domain.offsets import SpanError, check_span, trim_whitespace
 from ..models import Assignment, Code, Document, Span
+from ..permissions import coding_frozen
 from .assignments import mark_started
 from .base import ConflictError, ServiceError, audit_record
 
 NOTE_LIMIT = 10_000
+
+
+def _check_editable(assignment: Assignment) -> None:
+    reason = coding_frozen(assignment)
+    if reason:
+        raise ConflictError(reason)
 
 
 def span_state(span: Span) -> dict:
@@ -87,6 +94,7 @@ def span_create(
     start_i, end_i = _checked_offsets(document.text, start, end, quote)
     note = _checked_note(note)
     with transaction.atomic():
+        _check_editable(assignment)
         code = _project_code(document.project_id, code_id)
         span = Span(
             assignment=assignment,
@@ -130,6 +138,7 @@ def span_update(
     """Change a span's code, boundaries or note, refusing a save from a stale tab."""
     document = span.assignment.document
     with transaction.atomic():
+        _check_editable(span.assignment)
         locked = _locked(span, expected_version)
         if locked.deleted_at is not None:
             raise ConflictError("This span was deleted; undo the deletion to change it.")
@@ -166,6 +175,7 @@ def span_delete(*, span: Span, expected_version: int, actor=None) -> Span:
     """Soft-delete: the span leaves every view but stays in the database, and can be restored."""
     document = span.assignment.document
     with transaction.atomic():
+        _check_editable(span.assignment)
         locked = _locked(span, expected_version)
         if locked.deleted_at is not None:
             return locked
@@ -180,6 +190,7 @@ def span_delete(*, span: Span, expected_version: int, actor=None) -> Span:
 def span_restore(*, span: Span, expected_version: int, actor=None) -> Span:
     document = span.assignment.document
     with transaction.atomic():
+        _check_editable(span.assignment)
         locked = _locked(span, expected_version)
         if locked.deleted_at is None:
             return locked
@@ -248,6 +259,8 @@ def spans_import(
                 codebook_version=version,
             )
         )
+    if new:
+        _check_editable(assignment)
     Span.objects.bulk_create(new, batch_size=2000)
     if new:
         mark_started(assignment)

@@ -18,7 +18,13 @@ from django_htmx.http import HttpResponseClientRedirect
 from ..domain.offsets import word_step
 from ..forms import InputError, Params
 from ..models import AssignmentStatus, Code
-from ..permissions import access_assignment, access_own_span, access_project, can_see_feedback
+from ..permissions import (
+    access_assignment,
+    access_own_span,
+    access_project,
+    can_see_feedback,
+    coding_frozen,
+)
 from ..selectors import coding
 from ..services import assignments, spans
 from ..services.base import ConflictError, ServiceError
@@ -67,6 +73,7 @@ def render_workspace(
         "inspected": [span for span in screen.spans if span.pk in selected_ids],
         "undo": undo,
         "feedback_ready": can_see_feedback(assignment),
+        "frozen": coding_frozen(assignment),
         "note_limit": NOTE_LIMIT,
     }
     return render(request, TEMPLATE, context, partial="workspace", status=status)

@@ -18,9 +18,11 @@ from ..domain.settling import KEY_LENGTH, SETTLE_ACTIONS, Action
 from ..forms import Params
 from ..permissions import (
     access_document_for_review,
+    access_document_to_manage,
     access_feedback,
     access_gold,
     access_review,
+    rights,
 )
 from ..selectors import review as selectors
 from ..selectors import review_page
@@ -62,6 +64,7 @@ def queue(request, project_id: int):
 def render_review(
     request,
     document,
+    member,
     *,
     focus_key: str = "",
     message: str = "",
@@ -77,6 +80,7 @@ def render_review(
     context = {
         "document": document,
         "project": document.project,
+        "rights": rights(member),
         "page": page,
         "message": message,
         "error": error,
@@ -94,7 +98,7 @@ def _position(request) -> dict:
     }
 
 
-def _outcome(request, document, action, success: str, *, focus_key: str = ""):
+def _outcome(request, document, member, action, success: str, *, focus_key: str = ""):
     """Run a service call and answer with the refreshed review partial."""
     _position(request)  # a position that does not parse refuses the action itself
     try:
@@ -102,24 +106,24 @@ def _outcome(request, document, action, success: str, *, focus_key: str = ""):
     except ServiceError as error:
         status = 409 if isinstance(error, ConflictError) else 422
         return render_review(
-            request, document, focus_key=focus_key, error=str(error), status=status
+            request, document, member, focus_key=focus_key, error=str(error), status=status
         )
     return render_review(
-        request, document, focus_key=focus_key, message=success.format(result=result)
+        request, document, member, focus_key=focus_key, message=success.format(result=result)
     )
 
 
 @login_required
 @require_GET
 def review(request, document_id: int):
-    document, _ = access_document_for_review(request.user, document_id)
-    return render_review(request, document)
+    document, member = access_document_for_review(request.user, document_id)
+    return render_review(request, document, member)
 
 
 @login_required
 @require_POST
 def settle(request, document_id: int):
-    document, _ = access_document_for_review(request.user, document_id)
+    document, member = access_document_for_review(request.user, document_id)
     params = Params(request.POST)
     item_key = params.text("item_key", max_length=KEY_LENGTH)
 
@@ -144,16 +148,19 @@ def settle(request, document_id: int):
             actor=request.user,
         )
 
-    return _outcome(request, document, action, "Settled ({result.action}).", focus_key=item_key)
+    return _outcome(
+        request, document, member, action, "Settled ({result.action}).", focus_key=item_key
+    )
 
 
 @login_required
 @require_POST
 def accept_agreed(request, document_id: int):
-    document, _ = access_document_for_review(request.user, document_id)
+    document, member = access_document_for_review(request.user, document_id)
     return _outcome(
         request,
         document,
+        member,
         lambda: services.gold_accept_agreed(document=document, actor=request.user),
         "Accepted {result} agreed item(s) as unanimous.",
     )
@@ -162,7 +169,7 @@ def accept_agreed(request, document_id: int):
 @login_required
 @require_POST
 def gold_edit(request, gold_id: int):
-    gold, document = access_gold(request.user, gold_id)
+    gold, document, member = access_gold(request.user, gold_id)
     params = Params(request.POST)
 
     def action():
@@ -184,16 +191,17 @@ def gold_edit(request, gold_id: int):
             **changes,
         )
 
-    return _outcome(request, document, action, "Gold span saved.")
+    return _outcome(request, document, member, action, "Gold span saved.")
 
 
 @login_required
 @require_POST
 def finish(request, document_id: int):
-    document, _ = access_document_for_review(request.user, document_id)
+    document, member = access_document_for_review(request.user, document_id)
     return _outcome(
         request,
         document,
+        member,
         lambda: services.review_finish(document=document, actor=request.user),
         "Review finished: the gold layer of this document is settled.",
     )
@@ -202,12 +210,28 @@ def finish(request, document_id: int):
 @login_required
 @require_POST
 def reopen(request, document_id: int):
-    document, _ = access_document_for_review(request.user, document_id)
+    document, member = access_document_for_review(request.user, document_id)
     return _outcome(
         request,
         document,
+        member,
         lambda: services.review_reopen(document=document, actor=request.user),
         "Review reopened.",
+    )
+
+
+@login_required
+@require_POST
+def reopen_for_coding(request, document_id: int):
+    """A manager gives the document back to its coders (recorded)."""
+    document, member = access_document_to_manage(request.user, document_id)
+    return _outcome(
+        request,
+        document,
+        member,
+        lambda: services.review_reopen_for_coding(document=document, actor=request.user),
+        "Reopened for coding: {result} coder(s) may change their spans again. Items they "
+        "change come back for review once they are done.",
     )
 
 
@@ -248,6 +272,11 @@ urlpatterns = [
     ),
     path("documents/<id:document_id>/review/finish/", finish, name="review-finish"),
     path("documents/<id:document_id>/review/reopen/", reopen, name="review-reopen"),
+    path(
+        "documents/<id:document_id>/review/reopen-coding/",
+        reopen_for_coding,
+        name="review-reopen-coding",
+    ),
     path("documents/<id:document_id>/feedback/", feedback, name="review-feedback"),
     path("gold/<id:gold_id>/", gold_edit, name="gold-edit"),
 ]

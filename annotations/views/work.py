@@ -16,7 +16,11 @@ from ..selectors import work
 @login_required
 @require_GET
 def home(request):
-    return render(request, "annotations/home.html", {"projects": work.my_work(request.user)})
+    context = {
+        "projects": work.my_work(request.user),
+        "invitations": work.pending_invitations(request.user),
+    }
+    return render(request, "annotations/home.html", context)
 
 
 @login_required

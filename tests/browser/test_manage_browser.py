@@ -4,11 +4,13 @@ which fails the test on any console error or CSP violation."""
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.urls import reverse
 from playwright.sync_api import expect
 
@@ -25,6 +27,7 @@ def test_a_manager_goes_from_nothing_to_two_coders_assigned_to_both_seed_article
     assert len(CORPUS) == 2
     assert not Project.objects.exists()
     pi = make_user("pi")
+    call_command("project_creators", "add", "pi", stdout=io.StringIO())
     context = coding.context(pi)
     # base.html declares no favicon, so chromium's automatic request would log a 404.
     context.route("**/favicon.ico", lambda route: route.fulfill(status=204))
@@ -47,15 +50,28 @@ def test_a_manager_goes_from_nothing_to_two_coders_assigned_to_both_seed_article
     expect(page.get_by_text("Imported 2 documents.")).to_be_visible()
     assert Document.objects.filter(project=project).count() == 2
 
-    # 3. Add two coders: accounts are created and a password link is shown for each.
+    # 3. Invite two coders; each opens their link in their own browser and chooses a
+    #    password, which creates their account and makes them members.
     page.get_by_role("link", name="People").click()
+    links = {}
     for username in ("alice", "bob"):
         page.get_by_label("User name").fill(username)
         page.get_by_label("Role", exact=True).select_option("coder")
-        page.get_by_role("button", name="Add", exact=True).click()
-        expect(page.get_by_text("A new account was created.")).to_be_visible()
-        link = page.get_by_label(f"Password link for {username}")
-        expect(link).to_have_value(re.compile(r"/accounts/reset/[^/]+/[^/]+/$"))
+        page.get_by_role("button", name="Invite", exact=True).click()
+        expect(page.get_by_text(f"Invited {username} as coder")).to_be_visible()
+        link = page.get_by_label(f"Invitation link for {username}")
+        expect(link).to_have_value(re.compile(r"/invitations/[^/]+/$"))
+        links[username] = link.input_value()
+    for username, link in links.items():
+        newcomer = coding.browser.new_context()
+        own = newcomer.new_page()
+        coding.watcher.watch(own)
+        own.goto(link)
+        own.get_by_label("Password", exact=True).fill("a quiet river 42")
+        own.get_by_label("The same password again").fill("a quiet river 42")
+        own.get_by_role("button", name="Choose password and join").click()
+        expect(own.get_by_text("Welcome: you joined “Cambodia 2023”.")).to_be_visible()
+        newcomer.close()
 
     # 4. Assign every document to every coder.
     page.get_by_role("link", name="Assignments").click()

@@ -1,3 +1,4 @@
+import os
 import re
 import shutil
 import sqlite3
@@ -52,6 +53,9 @@ class Command(BaseCommand):
         if target.exists():
             raise CommandError(f"{target} exists already; choose another file name.")
         partial = target.with_suffix(target.suffix + ".partial")
+        # The copy holds password hashes and sessions: readable by its owner only, from
+        # the moment it exists.
+        os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         # The backup API copies a consistent snapshot even while web and worker write.
         with open_sqlite(source) as live, open_sqlite(partial) as copy:
             live.backup(copy)
@@ -60,4 +64,5 @@ class Command(BaseCommand):
             partial.unlink(missing_ok=True)
             raise CommandError(f"The copy failed its integrity check: {check}")
         shutil.move(partial, target)
+        target.chmod(0o600)
         self.stdout.write(f"Backup written to {target}")

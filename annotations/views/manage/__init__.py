@@ -30,7 +30,16 @@ urlpatterns = [
     path(
         P + "people/<id:membership_id>/remove/", people.member_remove, name="manage-member-remove"
     ),
-    path(P + "people/<id:membership_id>/link/", people.member_link, name="manage-member-link"),
+    path(
+        P + "invitations/<id:invitation_id>/link/",
+        people.invitation_link,
+        name="manage-invitation-link",
+    ),
+    path(
+        P + "invitations/<id:invitation_id>/withdraw/",
+        people.invitation_withdraw,
+        name="manage-invitation-withdraw",
+    ),
     path(P + "assignments/", assignments.assignments, name="manage-assignments"),
     path(P + "assignments/bulk/", assignments.assignments_bulk, name="manage-assignments-bulk"),
     path(P + "assignments/add/", assignments.assignment_add, name="manage-assignment-add"),
@@ -39,5 +48,4 @@ urlpatterns = [
         assignments.assignment_remove,
         name="manage-assignment-remove",
     ),
-    *people.account_urlpatterns,
 ]

@@ -6,11 +6,12 @@ from dataclasses import asdict
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ...models import UnitKind
-from ...permissions import access_manage
+from ...permissions import NOT_FOUND, access_manage, may_create_projects
 from ...selectors import manage as selectors
 from ...services import projects as services
 from ...services.base import ServiceError
@@ -20,6 +21,7 @@ from .common import project_input, render
 def _projects_page(request, *, error: str = "", form=None, status: int = 200):
     context = {
         "projects": selectors.managed_projects(request.user),
+        "may_create": may_create_projects(request.user),
         "units": UnitKind.choices,
         "error": error,
         "form": form or {"blind": "on", "coders_may_export": "on"},
@@ -36,7 +38,9 @@ def projects(request):
 @login_required
 @require_POST
 def project_create(request):
-    """Anyone logged in may start a project; its creator becomes its manager."""
+    """Those with the site's right to start projects; the creator becomes its manager."""
+    if not may_create_projects(request.user):
+        raise Http404(NOT_FOUND)
     try:
         project = services.project_create(**asdict(project_input(request.POST)), actor=request.user)
     except ServiceError as error:
