@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 
-from annotations.services import codebook, imports, people, projects
+from annotations.services import assignments, codebook, imports, people, projects
 
 from . import fresh_database, median, p95, timed
 

@@ -62,7 +62,7 @@ def test_a_manager_goes_from_nothing_to_two_coders_assigned_to_both_seed_article
         link = page.get_by_label(f"Invitation link for {username}")
         expect(link).to_have_value(re.compile(r"/invitations/[^/]+/$"))
         links[username] = link.input_value()
-    for username, link in links.items():
+    for link in links.values():
         newcomer = coding.browser.new_context()
         own = newcomer.new_page()
         coding.watcher.watch(own)
