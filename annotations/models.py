@@ -45,6 +45,10 @@ class Project(models.Model):
     coders_may_export = models.BooleanField(
         default=True, help_text="Coders may download their own spans (never anyone else's)."
     )
+    snap_to_words = models.BooleanField(
+        default=True,
+        help_text="Selections snap to whole words before they are tagged (off: exact characters).",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -20,6 +20,7 @@ PROJECT_FIELDS = (
     "feedback_to_coders",
     "agreement_unit",
     "coders_may_export",
+    "snap_to_words",
 )
 
 
@@ -54,6 +55,7 @@ def project_create(
     feedback_to_coders: bool = False,
     agreement_unit: str = UnitKind.TOKEN,
     coders_may_export: bool = True,
+    snap_to_words: bool = True,
     actor=None,
 ) -> Project:
     """A new project with an empty codebook; its creator (if any) becomes its manager."""
@@ -90,6 +92,7 @@ def project_update(
     feedback_to_coders: bool,
     agreement_unit: str,
     coders_may_export: bool | None = None,
+    snap_to_words: bool | None = None,
     actor,
 ) -> Project:
     project = Project.objects.select_for_update().get(pk=project.pk)
@@ -101,6 +104,8 @@ def project_update(
     project.agreement_unit = _checked_unit(agreement_unit)
     if coders_may_export is not None:
         project.coders_may_export = bool(coders_may_export)
+    if snap_to_words is not None:
+        project.snap_to_words = bool(snap_to_words)
     after = {f: getattr(project, f) for f in PROJECT_FIELDS}
     if after != before:
         project.save(update_fields=list(PROJECT_FIELDS))

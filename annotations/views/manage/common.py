@@ -26,6 +26,7 @@ class ProjectInput:
     feedback_to_coders: bool
     agreement_unit: str
     coders_may_export: bool
+    snap_to_words: bool
 
 
 def project_input(data) -> ProjectInput:
@@ -39,4 +40,5 @@ def project_input(data) -> ProjectInput:
             "agreement_unit", UnitKind.values, default=UnitKind.TOKEN, label="agreement unit"
         ),
         coders_may_export=params.flag("coders_may_export"),
+        snap_to_words=params.flag("snap_to_words"),
     )

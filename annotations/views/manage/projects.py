@@ -24,7 +24,7 @@ def _projects_page(request, *, error: str = "", form=None, status: int = 200):
         "may_create": may_create_projects(request.user),
         "units": UnitKind.choices,
         "error": error,
-        "form": form or {"blind": "on", "coders_may_export": "on"},
+        "form": form or {"blind": "on", "coders_may_export": "on", "snap_to_words": "on"},
     }
     return render(request, "projects.html", context, status=status)
 
