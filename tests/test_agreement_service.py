@@ -191,6 +191,10 @@ def test_the_command_prints_json_from_the_same_service(coded, capsys):
     call_command("agreement", coded["project"].name, "--bootstrap", "50")
     out = capsys.readouterr().out
     assert "Sourcing" in out and "Agreement was assessed on 1 article" in out
+    # Each coefficient says what it rests on, and the summary prints it.
+    assert "What each coefficient rests on:" in out
+    assert "u_alpha: 1 documents, 2 coders" in out and "alpha_u: 1 documents" in out
+    assert "All codes, 2016 family:" in out
 
 
 def test_a_run_whose_message_was_lost_is_queued_again_by_the_sweep_and_by_run_now(

@@ -87,3 +87,28 @@ def test_rerun_of_another_projects_run_is_not_found(client, finished, make_proje
     client.force_login(finished["manager"])
     url = reverse("agreement-rerun", args=[finished["project"].pk, run.pk])
     assert client.post(url).status_code == 404
+
+
+def test_the_page_prints_both_unitizing_coefficients_and_what_each_rests_on(client, finished):
+    run = service.agreement_request(
+        project=finished["project"], run_settings=service.RunSettings(n_bootstrap=50), enqueue=False
+    ).run
+    service.agreement_execute(run_id=run.pk)
+    html = page(client, finished["reviewer"], finished["project"]).content.decode()
+    assert "uα</abbr>" in html and "αu (2004)</abbr>" in html
+    assert 'id="family"' in html or 'id="family-not-applicable"' in html
+    # One double-coded document: no interval can be estimated, and the page says so.
+    assert "not available" in html and "95% CI .89–.89" not in html
+    assert "fewer than two documents" in html
+    assert "unitizing uα (Krippendorff, Mathet, Bouvry &amp; Widlöcher 2016;" in html
+    assert "1 article, 2 coders" in html
+
+
+def test_run_now_on_unchanged_work_says_nothing_new_was_started(client, finished):
+    client.force_login(finished["reviewer"])
+    url = reverse("agreement-run", args=[finished["project"].pk])
+    first = client.post(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "is queued" in first
+    again = client.post(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "Nothing changed since run" in again
+    assert AgreementRun.objects.count() == 1

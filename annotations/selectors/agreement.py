@@ -63,6 +63,29 @@ class DocumentRow:
 
 
 @dataclass
+class FamilyView:
+    """The 2016 family over all codes: |uα, cuα and coverage, (k)cuα per code, or why not."""
+
+    applicable: bool
+    reason: str
+    rows: list[tuple[str, object]]
+
+
+def family_view(result: AgreementResult) -> FamilyView:
+    u_alpha = result.figure("u_alpha")
+    if u_alpha.value is None and u_alpha.reason.startswith(("not applicable", "undefined: no")):
+        return FamilyView(False, u_alpha.reason, [])
+    rows = [
+        ("uα", u_alpha),
+        ("|uα (relevant or not)", result.figure("bu_alpha")),
+        ("cuα (coding of the relevant matter)", result.figure("cu_alpha")),
+        ("coverage of cuα", result.figure("coverage")),
+        *((f"(k)cuα {code}", estimate) for code, estimate in result.ku_alpha.items()),
+    ]
+    return FamilyView(True, "", rows)
+
+
+@dataclass
 class ResultView:
     run: AgreementRun
     result: AgreementResult
@@ -72,6 +95,7 @@ class ResultView:
     pairs: list[PairRow]
     documents: list[DocumentRow]
     methods: str
+    family: FamilyView
     methods_note: str = display.METHODS_NOTE
 
 
@@ -99,6 +123,7 @@ def result_view(project: Project, run: AgreementRun | None) -> ResultView | None
             for d in result.per_document
         ],
         methods=display.methods_sentence(result),
+        family=family_view(result),
     )
 
 

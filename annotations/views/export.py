@@ -76,7 +76,9 @@ def _form(request, project, member, *, error: str = "", status: int = 200):
         "excel": request.GET.get("flavour") == CsvFlavour.EXCEL,
         "names": request.GET.get("names") in ("on", "true", "1"),
         "selected_codes": {
-            int(c) for c in request.GET.getlist("code") if c.isdigit() and len(c) < 19
+            int(c)
+            for c in request.GET.getlist("code")
+            if c.isascii() and c.isdigit() and len(c) < 19
         },
     }
     return TemplateResponse(request, TEMPLATE, context, status=status)

@@ -74,59 +74,113 @@ def interval_text(interval: Interval | None) -> str:
 
 
 def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
-def methods_sentence(result: AgreementResult, *, code_labels: Sequence[str] | None = None) -> str:
-    """A paragraph ready to paste into a methods section; every number says what it rests on."""
-    unit = UNIT_NAMES.get(result.unit, result.unit)
-    nominal = result.usage.get("nominal")
-    alpha_u_usage = result.usage.get("alpha_u")
-    n_docs = nominal.documents if nominal else result.counts.get("documents", 0)
-    n_coders = nominal.coders if nominal else result.counts.get("coders", 0)
+def _per_code(result: AgreementResult, name: str, codes: Sequence[str], reasons: set) -> str:
     parts = []
-    reasons = set()
-    for code in code_labels or result.codes:
-        estimate = result.figure("alpha_u", code)
+    for code in codes:
+        estimate = result.figure(name, code)
         ci = interval_text(estimate.interval)
         if estimate.interval is not None and not estimate.interval.available:
             reasons.add(estimate.interval.reason)
         parts.append(f"for {code} {short(estimate.value)}" + (f" ({ci})" if ci else ""))
-    per_code = "; ".join(parts) if parts else "undefined"
-    alpha_u_basis = ""
-    if alpha_u_usage is not None and alpha_u_usage.documents != n_docs:
-        alpha_u_basis = (
-            f" (on the {_plural(alpha_u_usage.documents, 'article')} coded by the same "
-            f"{_plural(alpha_u_usage.coders, 'coder')}, as this coefficient requires)"
-        )
-    nominal_all = result.figure("alpha_nominal")
-    bootstrap = result.bootstrap
-    sentence = (
-        f"Agreement was assessed on {_plural(n_docs, 'article')} coded "
-        f"independently by {_plural(n_coders, 'coder')}. Krippendorff's "
-        f"unitizing alpha (αu){alpha_u_basis} was {per_code}. Nominal Krippendorff's alpha "
-        f"on {unit} was {short(nominal_all.value)} over all codes"
+    return "; ".join(parts) if parts else "undefined"
+
+
+def _basis(result: AgreementResult, name: str, unit: str) -> str:
+    usage = result.usage.get(name)
+    if usage is None:
+        return ""
+    return (
+        f"{_plural(usage.documents, 'article')}, {_plural(usage.coders, 'coder')}, "
+        f"{_plural(usage.units, unit)}"
     )
-    ci = interval_text(nominal_all.interval)
-    sentence += f" ({ci})." if ci else "."
+
+
+def methods_sentence(result: AgreementResult, *, code_labels: Sequence[str] | None = None) -> str:
+    """A paragraph ready to paste into a methods section; each coefficient says what it
+    rests on (articles, coders, units) and which articles it left out."""
+    unit = UNIT_NAMES.get(result.unit, result.unit).removesuffix("s")
+    codes = list(code_labels or result.codes)
+    nominal = result.usage.get("nominal")
+    n_docs = nominal.documents if nominal else result.counts.get("documents", 0)
+    n_coders = nominal.coders if nominal else result.counts.get("coders", 0)
+    reasons: set[str] = set()
+    sentences = [
+        f"Agreement was assessed on {_plural(n_docs, 'article')} coded independently by "
+        f"{_plural(n_coders, 'coder')} (each article by at least two)."
+    ]
     left = nominal.left_out if nominal else ()
     if left:
-        sentence += (
-            f" {_plural(len(left), 'further article')} did not count because fewer than two "
+        sentences.append(
+            f"{_plural(len(left), 'further article')} did not count because fewer than two "
             "coders finished them."
         )
-    sentence += (
-        f" Confidence intervals are percentile bootstrap intervals over documents "
-        f"({bootstrap.resamples} resamples, seed {bootstrap.seed})"
+    if "u_alpha" in result.usage:
+        family = (
+            "Krippendorff's unitizing uα (Krippendorff, Mathet, Bouvry & Widlöcher 2016; "
+            f"{_basis(result, 'u_alpha', 'character')}) was "
+            + _per_code(result, "u_alpha", codes, reasons)
+            + "."
+        )
+        overall = result.figure("u_alpha")
+        if overall.value is not None:
+            ci = interval_text(overall.interval)
+            family += (
+                f" Over all codes as one partition of the text, uα was {short(overall.value)}"
+                + (f" ({ci})" if ci else "")
+                + f", |uα {short(result.value('bu_alpha'))} and cuα "
+                f"{short(result.value('cu_alpha'))} on the "
+                f"{_percent(result.value('coverage'))} of the text all coders found relevant."
+            )
+        sentences.append(family)
+    alpha_u = result.usage.get("alpha_u")
+    basis = _basis(result, "alpha_u", "character")
+    label = (
+        "For comparability with INCEpTION/DKPro, the 2004 αu"
+        if "u_alpha" in result.usage
+        else "Krippendorff's unitizing alpha (αu)"
+    )
+    restricted = ""
+    if alpha_u is not None and alpha_u.documents != n_docs:
+        restricted = ", the articles coded by the same coders, as it requires"
+    sentences.append(
+        f"{label} ({basis}{restricted}) was " + _per_code(result, "alpha_u", codes, reasons) + "."
+    )
+    nominal_all = result.figure("alpha_nominal")
+    ci = interval_text(nominal_all.interval)
+    if nominal_all.interval is not None and not nominal_all.interval.available:
+        reasons.add(nominal_all.interval.reason)
+    sentences.append(
+        f"Nominal Krippendorff's alpha on {unit} units ({_basis(result, 'nominal', unit)}) was "
+        f"{short(nominal_all.value)} over all codes" + (f" ({ci})." if ci else ".")
+    )
+    bootstrap = result.bootstrap
+    closing = (
+        f"Confidence intervals are percentile bootstrap intervals over articles "
+        f"({bootstrap.resamples:,} resamples, seed {bootstrap.seed})"
     )
     if reasons:
-        sentence += "; where not available: " + "; ".join(
+        closing += "; where not available: " + "; ".join(
             sorted(r.removeprefix("not available: ") for r in reasons)
         )
-    return sentence + "."
+    sentences.append(closing + ".")
+    return " ".join(sentences)
+
+
+def _percent(value: float | None) -> str:
+    return "undefined share" if value is None else f"{100 * value:.0f}%"
 
 
 METHODS_NOTE = (
+    "uα, |uα, cuα and (k)cuα follow Krippendorff, Mathet, Bouvry & Widlöcher (2016) and "
+    "Krippendorff (2019, sec. 12.6), which replaced the 2004 αu because it behaves unexpectedly "
+    "with more than two coders: report uα per code, and |uα (where relevant matter is) and cuα "
+    "(how it is coded, with its coverage) over all codes when the codes partition the text. "
+    "They pool coincidences over articles, so every article with two or more coders counts. "
+    "The 2004 αu is kept for comparability with INCEpTION and DKPro Agreement; it needs the "
+    "same coders throughout, so it uses the articles of the most common coder set. "
     "αu follows Krippendorff (1995, 2004, sec. 11.6) as implemented in DKPro Agreement: "
     "each code is its own layer, so spans of different codes nested in one another are not "
     "disagreements; one coder's overlapping spans of the same code are merged first. The "

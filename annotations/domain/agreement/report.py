@@ -35,6 +35,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from annotations.domain.agreement.corpus import Corpus, DocumentData, draw_counts, interval
+from annotations.domain.agreement.family_report import family_estimates
 from annotations.domain.agreement.nominal import NominalParts, binary_alpha_parts, nominal_summary
 from annotations.domain.agreement.pairs import coder_pairs
 from annotations.domain.agreement.result import (
@@ -120,15 +121,23 @@ def compute_report(
         return Estimate(value, ci, "" if value is not None else NO_VARIATION)
 
     pairs = coder_pairs(corpus, nominal)
+    family_per_code, family_overall, family_ku, overlaps = family_estimates(corpus, used, weights)
+    if overlaps:
+        notes.append(
+            "The 2016 unitizing family over all codes is not applicable: a coder's spans of "
+            f"different codes overlap in {len(overlaps)} documents; each code's uα is reported."
+        )
     per_code = {}
     for c, code in enumerate(corpus.codes):
         per_code[code] = {
             "alpha_u": alpha_u([c]),
+            "u_alpha": family_per_code[c],
             **nominal_summary([nominal[c]], weights, fleiss_coders),
             **_pair_means(pairs, code),
         }
     overall = {
         "alpha_u": alpha_u(used),
+        **family_overall,
         **nominal_summary([nominal[c] for c in used], weights, fleiss_coders),
         **_pair_means(pairs, None),
     }
@@ -139,6 +148,13 @@ def compute_report(
             else NO_DOCUMENTS
         )
         overall = {name: Estimate(None, e.interval, reason) for name, e in overall.items()}
+    for name, estimate in overall.items():
+        # Pooling codes that are each undefined must not print a number (it would be 1.00).
+        singles = [per_code[code][name].value for code in per_code if name in per_code[code]]
+        if estimate.value is not None and singles and all(v is None for v in singles):
+            overall[name] = Estimate(
+                None, estimate.interval, "undefined: no code has a defined value on its own"
+            )
 
     documents_left = [LeftOut(d.document_id, d.reason) for d in skipped]
     common = [corpus.docs[d] for d in eligible.tolist()]
@@ -162,6 +178,12 @@ def compute_report(
             documents=corpus.n_docs,
             coders=len(corpus.coders),
             units=int(corpus.units_per_doc.sum()),
+            left_out=tuple(documents_left),
+        ),
+        "u_alpha": Usage(
+            documents=corpus.n_docs,
+            coders=len(corpus.coders),
+            units=int(corpus.lengths.sum()),
             left_out=tuple(documents_left),
         ),
         "pairs": Usage(
@@ -190,6 +212,7 @@ def compute_report(
             for key, pair in pairs.items()
         ),
         usage=usage,
+        ku_alpha={corpus.codes[c]: estimate for c, estimate in family_ku.items()},
         bootstrap=Bootstrap(resamples=n_bootstrap, seed=seed, level=0.95),
         notes=tuple(notes),
     )

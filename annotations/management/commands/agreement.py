@@ -49,12 +49,27 @@ def dumps(data) -> str:
 
 def summary(project, run, result: AgreementResult) -> str:
     lines = [f"Agreement for “{project.name}” (run {run.pk})", ""]
-    header = f"{'code':32} {'alpha_u':>8} {'95% CI':>17} {'alpha':>8} {'F1 exact':>9} {'F1 ovl':>7}"
+    header = (
+        f"{'code':32} {'u_alpha':>8} {'95% CI':>17} {'alpha_u':>8} {'95% CI':>17} "
+        f"{'alpha':>8} {'F1 exact':>9} {'F1 ovl':>7}"
+    )
     lines.append(header)
     for row in rows_per_code(result):
         lines.append(
-            f"{row.code[:32]:32} {fmt(row.alpha_u.value)} {ci(row.alpha_u.interval)} "
+            f"{row.code[:32]:32} {fmt(row.u_alpha.value)} {ci(row.u_alpha.interval)} "
+            f"{fmt(row.alpha_u.value)} {ci(row.alpha_u.interval)} "
             f"{fmt(row.alpha.value)} {fmt(row.f1_exact.value, 9)} {fmt(row.f1_overlap.value, 7)}"
+        )
+    family = result.figure("u_alpha")
+    lines.append("")
+    if family.value is None and family.reason:
+        lines.append(f"All codes, 2016 family: {family.reason}")
+    else:
+        lines.append(
+            f"All codes, 2016 family: u_alpha {fmt(family.value, 0)}, |u_alpha "
+            f"{fmt(result.value('bu_alpha'), 0)}, cu_alpha {fmt(result.value('cu_alpha'), 0)} "
+            f"(coverage {fmt(result.value('coverage'), 0)}); (k)cu_alpha: "
+            + ", ".join(f"{code} {fmt(e.value, 0)}" for code, e in result.ku_alpha.items())
         )
     lines += ["", "What each coefficient rests on:"]
     for name, usage in result.usage.items():
