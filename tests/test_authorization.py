@@ -159,6 +159,7 @@ MATRIX: dict[str, Route] = {
     "export-spans-csv": Route("GET", MEMBERS, project_kw),
     "export-spans-jsonl": Route("GET", MEMBERS, project_kw),
     "export-bundle": Route("GET", MEMBERS, project_kw),
+    "export-tool": Route("GET", MEMBERS, project_kw, query=lambda w: "?format=doccano"),
     # Study management: the project's managers only.
     "manage-projects": Route("GET", USERS),
     # Starting projects is a site-level right (the study's manager has it here).

@@ -207,10 +207,11 @@ def test_excel_flavour_neutralises_a_cell_starting_with_each_dangerous_character
             assert safe[column] == exact[column]
 
 
-def test_excel_flavour_leaves_safe_cells_and_negative_looking_ids_alone(corpus):
+def test_excel_flavour_neutralises_an_uploaded_id_and_leaves_safe_cells_alone(corpus):
+    """external_id comes from an uploaded file: text like any other (issue 13, finding 8)."""
     type(corpus["other"]).objects.filter(pk=corpus["other"].pk).update(external_id="-0042")
     rows = read_csv(spans_csv(corpus["project"], flavour="excel", layer="all"))
-    assert {row["external_id"] for row in rows} >= {"-0042"}
+    assert {row["external_id"] for row in rows} >= {"'-0042"}
     assert any(row["quote"] == "Officials said" for row in rows)
     gold = next(row for row in rows if row["layer"] == "gold")
     assert gold["rationale"] == "'=both agreed"
@@ -241,7 +242,7 @@ def test_coders_export_only_their_own_spans_whatever_they_ask(corpus):
     asked = forms.export_spec(project, layer="all", names=True)
     spec = export_scope(asked, member)
     rows = read_csv("".join(files.spans_csv_chunks(project, spec)))
-    assert [(row["coder"], row["quote"]) for row in rows] == [("Coder B", "“confession”")]
+    assert [(row["coder"], row["quote"]) for row in rows] == [("You", "“confession”")]
     reviewer = project.memberships.get(user=corpus["reviewer"])
     assert export_scope(asked, reviewer).names is False
     manager = project.memberships.get(user=corpus["manager"])
@@ -347,28 +348,30 @@ def test_jsonl_import_refuses_a_non_member(make_project, make_user):
 def test_reliability_matrix_marks_units_coded_absent_and_missing(
     study, make_user, member, add_document
 ):
+    """Without a finished run, the matrices hold what a default run counts: documents that
+    at least two coders marked done, and those coders (an idle coder is no column)."""
     project, codes = study["project"], study["codes"]
     assignments.assignment_create(
         document=study["document"], coder=member(project, make_user("idle"))
     )
+    lone = add_document(project, "Only one coder finished this.", "lone.txt")
+    lone_a = assignments.assignment_create(document=lone, coder=study["coder_a"])
     tag(study["assignment_a"], codes["Sourcing"], "Officials said")
     tag(study["assignment_b"], codes["Loaded language"], "sham")  # coded, not with Sourcing
-    spec = forms.export_spec(project)
+    for assignment in (study["assignment_a"], study["assignment_b"], lone_a):
+        assignments.assignment_set_status(assignment=assignment, status=AssignmentStatus.DONE)
+    source = matrix.reliability_input(project)
     labels = coder_labels(project, names=False)
-    coders = matrix.reliability_coders(project, spec)
-    assert [labels[c] for c in coders] == ["Coder A", "Coder B", "Coder C"]
-    rows = list(matrix.reliability_matrix_rows(project, spec, codes["Sourcing"].pk, coders, labels))
+    assert [labels[c] for c in source.coders] == ["Coder A", "Coder B"]
+    assert set(source.counted) == {study["document"].pk}
+    rows = list(matrix.reliability_matrix_rows(source, codes["Sourcing"].pk, labels))
     text = study["document"].text
     assert [text[r["unit_start"] : r["unit_end"]] for r in rows[:3]] == [
         "Officials",
         "said",
         "the",
     ]
-    assert [(r["Coder A"], r["Coder B"], r["Coder C"]) for r in rows[:3]] == [
-        (1, 0, None),
-        (1, 0, None),
-        (0, 0, None),
-    ]
+    assert [(r["Coder A"], r["Coder B"]) for r in rows[:3]] == [(1, 0), (1, 0), (0, 0)]
 
 
 def test_audit_rows_are_pseudonymised_in_blind_exports(corpus):
@@ -399,8 +402,8 @@ def test_bundle_contains_every_file_and_the_command_writes_the_same(corpus, tmp_
         "documents.csv",
         "codebook.csv",
         "agreement.csv",
-        reliability_file_name("Sourcing"),
-        reliability_file_name("Loaded language"),
+        reliability_file_name(corpus["codes"]["Sourcing"].pk, "Sourcing"),
+        reliability_file_name(corpus["codes"]["Loaded language"].pk, "Loaded language"),
         "audit.csv",
         "spans.jsonl",
     }

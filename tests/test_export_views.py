@@ -80,9 +80,7 @@ def test_a_coder_downloads_only_their_own_spans_whatever_the_query(client, tagge
         response = download(
             client, tagged["coder_a"], "export-spans-csv", project, layer=layer, names="on"
         )
-        assert [(r["coder"], r["quote"]) for r in csv_rows(response)] == [
-            ("Coder A", "Officials said")
-        ]
+        assert [(r["coder"], r["quote"]) for r in csv_rows(response)] == [("You", "Officials said")]
 
 
 def test_another_coders_layer_answers_a_coder_like_one_that_does_not_exist(client, tagged):
@@ -147,19 +145,24 @@ def test_the_bundle_download_is_a_zip_of_every_file(client, tagged):
         assert {"spans.csv", "documents.csv", "codebook.csv", "agreement.csv", "audit.csv"} <= set(
             names
         )
-        assert "reliability_Sourcing.csv" in names
+        sourcing = tagged["codes"]["Sourcing"].pk
+        assert f"reliability_{sourcing}_Sourcing.csv" in names
         assert "coder_a" not in archive.read("audit.csv").decode()
 
 
-def test_a_coders_bundle_holds_only_their_own_audit_events(client, tagged):
+def test_a_coders_bundle_holds_only_their_own_work_named_you(client, tagged):
     response = download(client, tagged["coder_b"], "export-bundle", tagged["project"])
     with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
+        names = archive.namelist()
         audit = list(csv.DictReader(io.StringIO(archive.read("audit.csv").decode(), newline="")))
         spans = archive.read("spans.csv").decode()
-        matrix = archive.read("reliability_Sourcing.csv").decode().splitlines()[0]
+        readme = archive.read("README.txt").decode()
     assert audit == []  # the fixture's changes were made by services without an actor
-    assert ",Coder A," not in spans and ",Coder B," in spans
-    assert matrix == "document_id,unit_start,unit_end,Coder B"
+    assert ",Coder A," not in spans and ",You," in spans
+    assert "agreement.csv" not in names
+    assert not [name for name in names if name.startswith("reliability_")]
+    assert "a coder of a blind project" in readme
+    assert "Agreement run" not in readme and "agreement.csv (one row" not in readme
 
 
 def test_jsonl_download_is_doccano_lines(client, tagged):
@@ -195,3 +198,66 @@ def test_managers_switch_coder_exports_off_in_the_settings(client, study):
     assert response.status_code in (200, 302)
     project.refresh_from_db()
     assert project.coders_may_export is False
+
+
+def test_each_tool_format_downloads_under_its_own_name(client, tagged):
+    project = tagged["project"]
+    names = set()
+    for fmt, offsets, kind in (
+        ("doccano", "", "application/zip"),
+        ("doccano", "codepoints", "application/zip"),
+        ("labelstudio", "", "application/zip"),
+        ("brat", "", "application/zip"),
+        ("webanno", "", "application/zip"),
+        ("uima", "", "application/zip"),
+        ("prodigy", "", "application/jsonl; charset=utf-8"),
+    ):
+        response = download(
+            client, tagged["manager"], "export-tool", project, format=fmt, offsets=offsets
+        )
+        assert response.status_code == 200, (fmt, response.content[:300])
+        assert response["Content-Type"] == kind
+        names.add(response["Content-Disposition"])
+        data = b"".join(response.streaming_content)
+        if kind == "application/zip":
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                assert archive.testzip() is None and archive.namelist()
+        else:
+            lines = [json.loads(line) for line in data.splitlines()]
+            assert {line["_annotator_id"] for line in lines} == {"Coder A", "Coder B"}
+    assert len(names) == 7
+    assert 'attachment; filename="study-prodigy-codepoints-coders.jsonl"' in names
+
+
+def test_a_tool_format_in_a_unit_it_cannot_hold_is_refused_with_the_form(client, tagged):
+    project = tagged["project"]
+    response = download(
+        client, tagged["manager"], "export-tool", project, format="brat", offsets="utf16"
+    )
+    assert response.status_code == 422
+    assert "counts offsets in codepoints, not utf16" in response.content.decode()
+    response = download(client, tagged["manager"], "export-tool", project)
+    assert response.status_code == 422 and "Choose a format" in response.content.decode()
+
+
+def test_export_corpus_writes_a_tool_format_into_folders(tagged, tmp_path):
+    from django.core.management import call_command
+
+    call_command(
+        "export_corpus",
+        tagged["project"].name,
+        str(tmp_path),
+        "--format",
+        "brat",
+        stdout=io.StringIO(),
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "EXPORT-NOTES.txt",  # "Loaded language" is written as the brat type Loaded_language
+        "annotation.conf",
+        "coder_a",
+        "coder_b",
+        "framing-codes.json",
+        "visual.conf",
+    ]
+    ann = (tmp_path / "coder_a" / f"{tagged['document'].pk}.ann").read_text(encoding="utf-8")
+    assert ann.startswith("T1\tSourcing 0 14\tOfficials said")

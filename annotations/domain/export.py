@@ -4,9 +4,10 @@ Two CSV flavours exist because their readers want opposite things:
 
 - "analysis" (R, pandas, Stata): every value exactly as stored, so that in Python
   `text[start:end] == quote` holds for every span row.
-- "excel": a UTF-8 byte-order mark so Excel detects the encoding, and free-text cells
-  that Excel would run as a formula (= + - @ tab CR) prefixed with an apostrophe. This
-  alters quotes, so it is for reading, never for computing.
+- "excel": a UTF-8 byte-order mark so Excel detects the encoding, and every text cell
+  (any column, whatever its origin: an uploaded id, a username, a header) that Excel
+  would run as a formula (= + - @ tab CR) prefixed with an apostrophe. Numbers, dates and
+  booleans are never text. This alters quotes, so it is for reading, never for computing.
 
 Nothing here touches files or the database: callers pass rows in and get text out.
 """
@@ -27,9 +28,7 @@ __all__ = [
     "DOCCANO_FILE",
     "DOCUMENTS_FILE",
     "DOCUMENT_COLUMNS",
-    "FREE_TEXT_COLUMNS",
     "README_FILE",
-    "README_TEXT",
     "RELIABILITY_KEY_COLUMNS",
     "SPANS_FILE",
     "SPAN_COLUMNS",
@@ -42,7 +41,6 @@ __all__ = [
     "reliability_columns",
     "reliability_file_name",
     "reliability_rows",
-    "render_readme",
     "write_csv",
 ]
 
@@ -61,6 +59,7 @@ SPAN_COLUMNS: tuple[str, ...] = (
     "url",
     "published",
     "text_sha256",
+    "span_id",
     "layer",
     "coder",
     "code",
@@ -74,6 +73,9 @@ SPAN_COLUMNS: tuple[str, ...] = (
     "updated",
     "provenance",
     "rationale",
+    "source_span_ids",
+    "source_coders",
+    "settling_action",
 )
 DOCUMENT_COLUMNS: tuple[str, ...] = (
     "document_id",
@@ -97,32 +99,6 @@ CODEBOOK_COLUMNS: tuple[str, ...] = (
     "order",
 )
 RELIABILITY_KEY_COLUMNS: tuple[str, ...] = ("document_id", "unit_start", "unit_end")
-
-# Cells a person or an imported file could have typed. Ids, hashes, offsets, dates and
-# counts are never touched: analysts join and slice on them. Reliability files have
-# coder names as headers, so the excel flavour neutralises every header cell as well.
-FREE_TEXT_COLUMNS: frozenset[str] = frozenset(
-    {
-        "project",
-        "title",
-        "outlet",
-        "url",
-        "coder",
-        "code",
-        "quote",
-        "context_before",
-        "context_after",
-        "note",
-        "provenance",
-        "rationale",
-        "name",
-        "definition",
-        "guidance",
-        "colour",
-        "shortcut",
-        "text",
-    }
-)
 
 # OWASP's list of characters that make spreadsheet software evaluate a cell.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -168,8 +144,11 @@ def _cells(columns: Sequence[str], row: Mapping[str, Any], flavour: CsvFlavour) 
     for column in columns:
         if column not in row:
             raise KeyError(f"export row has no value for column '{column}'")
-        cell = format_value(row[column])
-        if flavour is CsvFlavour.EXCEL and column in FREE_TEXT_COLUMNS:
+        value = row[column]
+        cell = format_value(value)
+        # Every text value, whichever column it is in and wherever it came from: a list of
+        # "free text" columns misses the next uploaded column (issue: external_id).
+        if flavour is CsvFlavour.EXCEL and isinstance(value, str):
             cell = neutralise_formula(cell)
         cells.append(cell)
     return cells
@@ -225,20 +204,38 @@ def write_csv(
 _JSON_LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
-def doccano_line(text: str, labels: Iterable[tuple[int, int, str]], meta: Mapping[str, Any]) -> str:
-    """One doccano JSONL record (no trailing newline): text, sorted labels, then meta.
+def doccano_line(
+    text: str,
+    labels: Iterable[tuple[int, int, str] | tuple[int, int, str, str]],
+    meta: Mapping[str, Any],
+) -> str:
+    """One JSONL record in doccano's shape (no trailing newline): text, sorted labels, the
+    notes as doccano comments, then meta.
 
-    Offsets are 0-based, end-exclusive code points, which is what doccano and
-    `textio.parse_file` expect.
+    Offsets are 0-based, end-exclusive code points (Framing's own JSONL; doccano itself
+    counts UTF-16, see ``annotations.domain.formats.doccano``). A label may carry a fourth
+    item, its note, written as a comment ``[start, end, "code"] note`` that Framing's and
+    the doccano reader give back to the span.
     """
-    clash = {"text", "label"} & meta.keys()
+    clash = {"text", "label", "Comments"} & meta.keys()
     if clash:
         raise ValueError(f"meta may not contain {sorted(clash)}")
-    spans = sorted((int(start), int(end), str(code)) for start, end, code in labels)
-    for start, end, code in spans:
+    spans = sorted(
+        (int(item[0]), int(item[1]), str(item[2]), str(item[3]) if len(item) > 3 else "")
+        for item in labels
+    )
+    for start, end, code, _ in spans:
         if not 0 <= start < end <= len(text):
             raise ValueError(f"label [{start}, {end}, {code!r}] is outside the text")
-    record = {"text": text, "label": [list(span) for span in spans], **meta}
+    record: dict[str, Any] = {"text": text, "label": [list(span[:3]) for span in spans]}
+    comments = [
+        f"[{start}, {end}, {json.dumps(code, ensure_ascii=False)}] {note}"
+        for start, end, code, note in spans
+        if note
+    ]
+    if comments:
+        record["Comments"] = comments
+    record.update(meta)
     line = json.dumps(record, ensure_ascii=False, default=_json_default)
     for raw, escaped in _JSON_LINE_BREAKS.items():
         line = line.replace(raw, escaped)
@@ -251,10 +248,12 @@ def _json_default(value: Any) -> str:
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 
-def reliability_file_name(code: str) -> str:
-    """reliability_<code>.csv, keeping the name safe in a zip on any system."""
+def reliability_file_name(code_id: int, code: str) -> str:
+    """reliability_<code id>_<code>.csv: unique by construction (two codes never share an
+    id, whatever their names make after "q r" and "q_r" become the same safe text), and
+    safe in a zip on any system."""
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in code)
-    return f"reliability_{safe}.csv"
+    return f"reliability_{int(code_id)}_{safe}.csv"
 
 
 def reliability_columns(coders: Iterable[str]) -> list[str]:
@@ -296,132 +295,3 @@ def _reliability_rows(
             value = values[index]
             row[coder] = None if value is None else int(value)
         yield row
-
-
-def render_readme(
-    *, project: str, exported_at: datetime.datetime, flavour: CsvFlavour | str, layer: str
-) -> str:
-    return README_TEXT.format(
-        project=project,
-        exported_at=format_value(exported_at),
-        flavour=CsvFlavour(flavour).value,
-        layer=layer,
-    )
-
-
-README_TEXT = """\
-Framing export: {project}
-Exported: {exported_at}
-CSV flavour: {flavour}
-Layer: {layer}
-
-This file describes every file and column in the export. All files are UTF-8.
-CSV files follow RFC 4180: comma-separated, double quotes around values that contain
-commas, quotes or line breaks, rows ending in CRLF. Line breaks inside texts are LF.
-Empty cells mean "no value". Dates are YYYY-MM-DD; timestamps are ISO 8601 with a
-time zone offset. Booleans are true/false.
-
-
-CSV FLAVOURS
-------------
-analysis  Every value exactly as stored. Use it for any computation.
-excel     Starts with a byte-order mark so Excel recognises UTF-8, and any cell of a
-          text column that begins with = + - @ a tab or a carriage return has an
-          apostrophe (') added in front, so that Excel shows it instead of running it
-          as a formula. Such quotes no longer match the text exactly, so never compute
-          offsets or agreement from this flavour. Excel also shows at most 32,767
-          characters per cell and cuts longer texts.
-          pandas: pd.read_csv(path, encoding="utf-8-sig", dtype=str,
-          keep_default_na=False) reads both flavours without turning values into NaN.
-
-
-OFFSETS
--------
-start and end count Unicode code points from the start of the document text,
-0-based and end-exclusive, exactly like Python string slicing:
-
-    Python:      text[start:end] == quote
-    R:           substr(text, start + 1, end) == quote   (substr is 1-based, inclusive)
-    JavaScript:  Array.from(text).slice(start, end).join("") == quote
-
-JavaScript's text.slice(), Excel's MID() and Java count UTF-16 code units, in which
-an emoji or another character outside the Basic Multilingual Plane counts twice:
-after such a character their positions are larger than these offsets. Texts were
-normalised once at import (CRLF and CR became LF, a leading byte-order mark was
-dropped) and never changed afterwards, so offsets stay valid.
-
-
-spans.csv (one row per span)
----------
-project         Project name.
-document_id     The document's id in Framing; joins to documents.csv.
-external_id     The id the document had in the imported file, if any.
-title           Document title.
-outlet          Publishing outlet.
-url             Address of the original article.
-published       Publication date (YYYY-MM-DD).
-text_sha256     SHA-256 of the UTF-8 document text: check you hold the same text.
-layer           "coder" for a coder's own span, "gold" for the settled reference.
-coder           Username of the coder (for gold spans: who settled it).
-code            Code identifier from codebook.csv.
-start           Offset where the span begins (see OFFSETS).
-end             Offset just after the span ends.
-quote           The selected characters: text[start:end].
-context_before  Up to 40 characters of text before the span.
-context_after   Up to 40 characters of text after the span.
-note            The coder's note on the span.
-created         When the span was created.
-updated         When the span was last changed.
-provenance      How the span came to be (for example typed by a coder, imported, or
-                settled as gold).
-rationale       For gold spans, why the settler chose it.
-
-documents.csv (one row per document)
--------------
-document_id, external_id, title, outlet, url, published, text_sha256
-                As in spans.csv.
-length          Length of the text in code points (Python len(text)).
-text            The full document text, to which all offsets refer.
-
-codebook.csv (one row per code)
-------------
-code            Identifier used in the code column of the other files.
-name            Human-readable name.
-definition      What the code means.
-guidance        Instructions to coders: when to apply it and when not.
-colour          Display colour (#rrggbb).
-shortcut        Keyboard shortcut in the coding screen.
-active          false if the code was retired; its spans remain in the export.
-order           Position of the code in the codebook.
-
-spans.jsonl (one line per document, doccano format)
------------
-Each line is a JSON object with "text", "label" (a list of [start, end, "code"],
-same offsets as above) and the document's metadata. It can be imported into doccano
-or back into Framing.
-
-reliability_<code>.csv (one file per code: a reliability matrix)
-----------------------
-document_id     The document containing the unit.
-unit_start      Offset where the unit (a token) begins.
-unit_end        Offset just after the unit ends.
-one column per coder
-                1 if the coder applied the code to any part of the unit, 0 if the
-                coder coded the document but not this unit with this code, empty if
-                the coder did not code the document (missing, not 0).
-Rows are units and columns are coders; the krippendorff Python package expects
-coders as rows (transpose, with empty cells as NaN), as does R's irr::kripp.alpha
-(t() of the matrix, method = "nominal").
-
-
-AGREEMENT
----------
-Unitized alpha (Krippendorff's alpha-u) is computed per code on the character
-continuum of each document: it compares where coders placed span boundaries, not
-just whether they used the code, and counts a stretch as disagreement when one
-coder marked it and another did not.
-Nominal alpha is computed per code on token units: the reliability matrices above
-are exactly its input, with missing cells left out of the pairing.
-Confidence intervals are percentile bootstrap intervals that resample whole
-documents with replacement, because units within a document are not independent.
-"""

@@ -272,6 +272,26 @@ def invitation_create_account(*, token: str, password: str):
     return user
 
 
+@transaction.atomic
+def account_for_import(*, project: Project, username: str, actor):
+    """An account for an annotator a file names and nobody here has (--create-coders, on the
+    command line only): it carries their spans and cannot log in (no usable password; an
+    administrator can give it one). Not an invitation: an import's annotators are names from
+    another tool, not people to ask."""
+    username = _checked_username(username)
+    user = get_user_model()(username=username, email=username if "@" in username else "")
+    user.set_unusable_password()
+    user.save()
+    audit_record(
+        actor=actor,
+        action="create",
+        obj=user,
+        project=project,
+        after={"username": username, "through": "import"},
+    )
+    return user
+
+
 def _other_managers(membership: Membership) -> bool:
     return (
         Membership.objects.filter(project=membership.project_id, role=Role.MANAGER)

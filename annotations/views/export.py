@@ -1,4 +1,5 @@
-"""Downloads of a project's data: the form, spans.csv, spans.jsonl and the ZIP bundle.
+"""Downloads of a project's data: the form, spans.csv, spans.jsonl, the ZIP bundle and the
+corpus in another tool's format (doccano, Label Studio, brat, INCEpTION, Prodigy).
 
 Every download streams (the first bytes leave before the corpus is read). What a member
 may download is decided by ``permissions.export_scope``: a coder's export is narrowed to
@@ -16,14 +17,17 @@ from django.views.decorators.http import require_GET
 
 from .. import forms
 from ..domain.export import CsvFlavour
+from ..domain.formats import FORMATS, format_name
 from ..forms import InputError, Params
 from ..models import Code
 from ..permissions import access_export, export_scope, may_choose_names, rights
 from ..selectors.export import doccano, files
+from ..selectors.export import formats as tool_formats
 from ..selectors.export.rows import reliability_coders
 from ..selectors.export.spec import LAYER_ALL, LAYER_CODERS, LAYER_GOLD, ExportSpec, coder_labels
 
 TEMPLATE = "annotations/export/export.html"
+TOOL_FORMATS = [(FORMATS[name].option, FORMATS[name].title) for name in tool_formats.WRITER_UNITS]
 LAYER_NAMES = {
     LAYER_CODERS: "All coders",
     LAYER_GOLD: "Gold (settled)",
@@ -75,6 +79,9 @@ def _form(request, project, member, *, error: str = "", status: int = 200):
         "done_only": request.GET.get("documents") == "done",
         "excel": request.GET.get("flavour") == CsvFlavour.EXCEL,
         "names": request.GET.get("names") in ("on", "true", "1"),
+        "tool_formats": TOOL_FORMATS,
+        "chosen_format": request.GET.get("format", ""),
+        "chosen_offsets": request.GET.get("offsets", ""),
         "selected_codes": {
             int(c)
             for c in request.GET.getlist("code")
@@ -157,9 +164,49 @@ def bundle(request, project_id: int):
     return _download(request, project_id, build)
 
 
+def _tool_format(request) -> tuple[str, str | None]:
+    """The format and offset unit asked for, checked at the edge."""
+    params = Params(request.GET)
+    options = [option for option, _ in TOOL_FORMATS]
+    chosen = params.choice("format", options, label="format") or ""
+    name = format_name(chosen)
+    if not chosen or name is None:
+        raise InputError(f"Choose a format: {', '.join(options)}.")
+    offsets = params.choice("offsets", ("codepoints", "utf16"), label="offsets")
+    problem = tool_formats.offsets_problem(name, offsets)
+    if problem:
+        raise InputError(problem)
+    return name, offsets
+
+
+@login_required
+@require_GET
+def tool_export(request, project_id: int):
+    """The corpus in another tool's format: one file where the format is one file, else a
+    ZIP; each format and layer under its own name."""
+    project, member = access_export(request.user, project_id)
+    try:
+        spec = _spec(request, project, member)
+        name, offsets = _tool_format(request)
+    except InputError as error:
+        return _form(request, project, member, error=str(error), status=422)
+    written = tool_formats.format_files(project, spec, name, offsets)
+    stem = f"{FORMATS[name].option}-{offsets or FORMATS[name].default_offsets.value}"
+    stem += f"-{'coder' if spec.coder_id is not None else spec.layer}"
+    single = tool_formats.single_file(name, offsets)
+    if single:
+        response = StreamingHttpResponse(
+            (content for _, content in written), content_type="application/jsonl; charset=utf-8"
+        )
+        return _attachment(response, project, f"{stem}.jsonl")
+    response = StreamingHttpResponse(files.zip_written(written), content_type="application/zip")
+    return _attachment(response, project, f"{stem}.zip")
+
+
 urlpatterns = [
     path("projects/<id:project_id>/export/", export_form, name="export"),
     path("projects/<id:project_id>/export/spans.csv", spans_csv, name="export-spans-csv"),
     path("projects/<id:project_id>/export/spans.jsonl", spans_jsonl, name="export-spans-jsonl"),
     path("projects/<id:project_id>/export/bundle.zip", bundle, name="export-bundle"),
+    path("projects/<id:project_id>/export/tool/", tool_export, name="export-tool"),
 ]

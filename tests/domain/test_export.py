@@ -15,8 +15,6 @@ from hypothesis import strategies as st
 from annotations.domain.export import (
     CODEBOOK_COLUMNS,
     DOCUMENT_COLUMNS,
-    FREE_TEXT_COLUMNS,
-    README_TEXT,
     RELIABILITY_KEY_COLUMNS,
     SPAN_COLUMNS,
     CsvFlavour,
@@ -28,9 +26,9 @@ from annotations.domain.export import (
     reliability_columns,
     reliability_file_name,
     reliability_rows,
-    render_readme,
     write_csv,
 )
+from annotations.domain.export_readme import README_TEXT, render_readme
 from annotations.domain.textio import parse_file
 
 UTC = datetime.UTC
@@ -48,6 +46,7 @@ def span_row(**overrides: object) -> dict[str, object]:
         "url": "https://example.org/a?x=1,2",
         "published": datetime.date(2024, 2, 29),
         "text_sha256": "ab" * 32,
+        "span_id": "s12",
         "layer": "coder",
         "coder": "ana",
         "code": "economic",
@@ -63,6 +62,9 @@ def span_row(**overrides: object) -> dict[str, object]:
         ),
         "provenance": "manual",
         "rationale": None,
+        "source_span_ids": "",
+        "source_coders": "",
+        "settling_action": "",
     }
     row.update(overrides)
     return row
@@ -94,8 +96,15 @@ def read_with_pandas(text: str) -> list[dict[str, str]]:
 
 def test_column_lists_are_in_the_agreed_order():
     assert SPAN_COLUMNS[:3] == ("project", "document_id", "external_id")
-    assert SPAN_COLUMNS[-2:] == ("provenance", "rationale")
-    assert len(SPAN_COLUMNS) == len(set(SPAN_COLUMNS)) == 21
+    assert SPAN_COLUMNS[8:10] == ("span_id", "layer")
+    assert SPAN_COLUMNS[-5:] == (
+        "provenance",
+        "rationale",
+        "source_span_ids",
+        "source_coders",
+        "settling_action",
+    )
+    assert len(SPAN_COLUMNS) == len(set(SPAN_COLUMNS)) == 25
     assert DOCUMENT_COLUMNS[-2:] == ("length", "text")
     assert CODEBOOK_COLUMNS == (
         "code",
@@ -107,26 +116,6 @@ def test_column_lists_are_in_the_agreed_order():
         "active",
         "order",
     )
-
-
-def test_ids_offsets_hashes_and_dates_are_never_free_text():
-    never = {
-        "document_id",
-        "external_id",
-        "start",
-        "end",
-        "length",
-        "text_sha256",
-        "published",
-        "created",
-        "updated",
-        "layer",
-        "active",
-        "order",
-        *RELIABILITY_KEY_COLUMNS,
-    }
-    assert not never & FREE_TEXT_COLUMNS
-    assert {"quote", "note", "text", "title", "rationale"} <= FREE_TEXT_COLUMNS
 
 
 # --- values ---------------------------------------------------------------------------
@@ -201,22 +190,25 @@ def test_safe_values_are_unchanged(value):
 
 
 @pytest.mark.parametrize("value", DANGEROUS)
-def test_excel_flavour_neutralises_free_text_and_analysis_leaves_it(value):
-    row = span_row(quote=value, note=value, title=value, code=value, coder=value)
+def test_excel_flavour_neutralises_every_text_cell_and_analysis_leaves_it(value):
+    text_columns = [c for c, v in span_row().items() if isinstance(v, str) or v is None]
+    row = span_row(**dict.fromkeys(text_columns, value))
     excel = read_with_pandas(render(SPAN_COLUMNS, [row], "excel"))[0]
     analysis = read_with_pandas(render(SPAN_COLUMNS, [row], "analysis"))[0]
-    for column in ("quote", "note", "title", "code", "coder"):
-        assert excel[column] == "'" + value
+    for column in text_columns:
+        assert excel[column] == "'" + value, column
         assert analysis[column] == value
 
 
-def test_excel_flavour_never_alters_ids_offsets_or_dates():
+def test_excel_flavour_never_alters_numbers_dates_or_booleans():
+    """Typed values are never text, so never formulas; an id that is text is (issue 13)."""
     row = span_row(external_id="-0042", document_id=-1, start=0, end=4)
     (excel,) = read_with_csv(render(SPAN_COLUMNS, [row], CsvFlavour.EXCEL))
-    assert excel["external_id"] == "-0042"
+    assert excel["external_id"] == "'-0042"
     assert excel["document_id"] == "-1"
     assert (excel["start"], excel["end"]) == ("0", "4")
     assert excel["published"] == "2024-02-29"
+    assert excel["created"] == "2024-03-01T09:30:00+00:00"
 
 
 def test_excel_flavour_neutralises_coder_names_used_as_headers():
@@ -239,7 +231,7 @@ def test_analysis_csv_round_trips_every_value_exactly(reader):
 
 
 def test_excel_csv_round_trips_safe_values_exactly():
-    rows = [span_row(), span_row(quote=TEXT)]
+    rows = [span_row(external_id="x-0042"), span_row(external_id="", quote=TEXT)]
     assert read_with_pandas(render(SPAN_COLUMNS, rows, "excel")) == [as_strings(r) for r in rows]
 
 
@@ -329,6 +321,12 @@ def test_doccano_line_stays_one_line_for_unicode_line_separators():
     assert json.loads(line)["text"] == text
 
 
+def test_doccano_line_writes_notes_as_comments_naming_their_span():
+    line = json.loads(doccano_line("abc def", [(0, 3, "x", "a note"), (4, 7, "y")], {}))
+    assert line["label"] == [[0, 3, "x"], [4, 7, "y"]]
+    assert line["Comments"] == ['[0, 3, "x"] a note']
+
+
 def test_doccano_export_imports_back_with_the_same_text_and_labels():
     text = "Le 👩\u200d🔬 dit « non ».\nFin."
     labels = [(3, 6, "actor"), (0, 2, "x"), (3, 6, "quote")]
@@ -383,9 +381,11 @@ def test_reliability_rows_refuse_malformed_values(values, message):
         reliability_rows([(1, 0, 1), (1, 1, 2)], values)
 
 
-def test_reliability_file_name_is_safe():
-    assert reliability_file_name("econ-1") == "reliability_econ-1.csv"
-    assert reliability_file_name("../a b") == "reliability____a_b.csv"
+def test_reliability_file_name_is_safe_and_unique_by_the_code_id():
+    assert reliability_file_name(3, "econ-1") == "reliability_3_econ-1.csv"
+    assert reliability_file_name(4, "../a b") == "reliability_4____a_b.csv"
+    names = [reliability_file_name(i, c) for i, c in enumerate(["q_r_13", "q r", "q_r"], 1)]
+    assert len({name.lower() for name in names}) == 3
 
 
 # --- README ---------------------------------------------------------------------------

@@ -59,6 +59,7 @@ __all__ = [
     "Unit",
     "describe_formats",
     "detect_format",
+    "format_name",
     "labelling_config",
     "read",
     "write",
@@ -69,6 +70,7 @@ __all__ = [
 @dataclass(frozen=True)
 class Format:
     name: str
+    option: str  # how --format names it (the name is accepted too)
     title: str
     extensions: tuple[str, ...]
     default_offsets: Unit
@@ -78,6 +80,7 @@ class Format:
     reader: Callable[..., FormatResult]
     writer: Callable[..., Iterator[tuple[str, bytes]]] | None
     reads_coder: bool  # whether the reader accepts coder= for files that do not name one
+    write_offsets: tuple[Unit, ...] = ()  # units the writer can write, its default first
 
 
 FORMATS: dict[str, Format] = {
@@ -85,20 +88,24 @@ FORMATS: dict[str, Format] = {
     for f in (
         Format(
             "doccano",
+            "doccano",
             "doccano JSONL (and its export ZIP)",
             (".jsonl", ".zip"),
             Unit.UTF16,
             (Unit.CODEPOINTS, Unit.GRAPHEMES),
-            "text, spans, metadata keys; coder from <username>.jsonl in the per-user ZIP; "
-            "notes as comments '[start, end, \"CODE\"] note'",
-            "relations, categories (cats, text classification), other comments; "
-            "coders in all.jsonl (collaborative projects)",
+            "text, spans, metadata (title, external_id, outlet, url, published); coder from "
+            "<username>.jsonl in the per-user ZIP; notes as comments "
+            "'[start, end, \"CODE\"] note'",
+            "relations, categories (cats, text classification), other comments and metadata "
+            "keys; coders in all.jsonl (collaborative projects)",
             read_doccano,
             write_doccano,
             True,
+            (Unit.UTF16, Unit.CODEPOINTS),
         ),
         Format(
             "label-studio",
+            "labelstudio",
             "Label Studio JSON export",
             (".json",),
             Unit.CODEPOINTS,
@@ -110,8 +117,10 @@ FORMATS: dict[str, Format] = {
             read_label_studio,
             write_label_studio,
             False,
+            (Unit.CODEPOINTS, Unit.UTF16),
         ),
         Format(
+            "brat",
             "brat",
             "brat standoff (.txt + .ann)",
             (".ann", ".txt", ".zip"),
@@ -124,9 +133,11 @@ FORMATS: dict[str, Format] = {
             read_brat,
             write_brat,
             True,
+            (Unit.CODEPOINTS,),
         ),
         Format(
             "webanno-tsv",
+            "webanno",
             "INCEpTION / WebAnno TSV 3.x",
             (".tsv", ".zip"),
             Unit.UTF16,
@@ -138,9 +149,11 @@ FORMATS: dict[str, Format] = {
             read_webanno_tsv,
             write_webanno_tsv,
             True,
+            (Unit.UTF16, Unit.CODEPOINTS),
         ),
         Format(
             "uima-cas",
+            "uima",
             "UIMA CAS XMI / JSON (INCEpTION)",
             (".xmi", ".json", ".zip"),
             Unit.UTF16,
@@ -152,8 +165,10 @@ FORMATS: dict[str, Format] = {
             read_uima_cas,
             write_uima_xmi,
             True,
+            (Unit.UTF16,),
         ),
         Format(
+            "prodigy",
             "prodigy",
             "Prodigy / spaCy JSONL",
             (".jsonl",),
@@ -165,21 +180,36 @@ FORMATS: dict[str, Format] = {
             read_prodigy,
             write_prodigy,
             False,
+            (Unit.CODEPOINTS, Unit.UTF16),
         ),
         Format(
             "plain",
+            "txt, csv, jsonl",
             "Framing .txt / .csv / .jsonl",
             (".txt", ".csv", ".jsonl"),
             Unit.CODEPOINTS,
             (),
-            "text, metadata columns, doccano-style labels in code points (no coder)",
-            "other columns and keys",
+            "text, metadata (title, external_id, outlet, url, published); in .jsonl "
+            "(the bundle's spans.jsonl) labels in code points, the line's coder and notes",
+            "other columns and keys; .txt and .csv hold no spans",
             read_plain,
             None,
             False,
         ),
     )
 }
+
+
+# What --format accepts besides each format's own name and option.
+_ALIASES = {"auto": "auto", "txt": "plain", "csv": "plain", "jsonl": "plain"}
+
+
+def format_name(option: str) -> str | None:
+    """The FORMATS key (or "auto") that a --format value names; None if it names none."""
+    value = option.strip().lower()
+    if value in _ALIASES:
+        return _ALIASES[value]
+    return next((f.name for f in FORMATS.values() if value in (f.name, f.option)), None)
 
 
 def read(
@@ -238,13 +268,18 @@ def write(
 def describe_formats() -> str:
     """The format table as Markdown, for the README and the upload page's help."""
     rows = [
-        "| Format | `--format` | Files | Offsets: default; also read | Carried | Not carried |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| Format | `--format` | Files | Offsets read: default; also | Offsets written "
+        "| Carried | Not carried |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for spec in FORMATS.values():
         also = ", ".join(unit.value for unit in spec.other_offsets) or "none"
+        options = ", ".join(f"`{option}`" for option in spec.option.split(", "))
+        written = [unit.value for unit in spec.write_offsets]
+        exported = "; ".join(written) if written else "codepoints (`csv`: the bundle)"
         rows.append(
-            f"| {spec.title} | `{spec.name}` | {' '.join(spec.extensions)} | "
-            f"{spec.default_offsets.value}; {also} | {spec.carries} | {spec.does_not_carry} |"
+            f"| {spec.title} | {options} | {' '.join(spec.extensions)} | "
+            f"{spec.default_offsets.value}; {also} | {exported} | {spec.carries} "
+            f"| {spec.does_not_carry} |"
         )
     return "\n".join(rows) + "\n"

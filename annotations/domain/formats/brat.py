@@ -30,7 +30,15 @@ from itertools import pairwise
 from pathlib import PurePosixPath
 
 from annotations.domain.formats.common import Collector, decode, where
-from annotations.domain.formats.files import Notes, Source, entries, safe_file_name, unique_names
+from annotations.domain.formats.files import (
+    Notes,
+    Source,
+    entries,
+    json_problem,
+    loads,
+    safe_file_name,
+    unique_names,
+)
 from annotations.domain.formats.model import (
     ExportAnnotation,
     ExportDocument,
@@ -106,9 +114,12 @@ def read_brat(
 
 def _read_mapping(path: str, content: bytes, out: Collector) -> dict[str, str]:
     try:
-        mapping = json.loads(content.decode("utf-8"))
-    except (ValueError, RecursionError) as err:  # undecodable, invalid or unusable JSON
-        out.problem(path, None, f"not valid JSON: {err}")
+        mapping = loads(content.decode("utf-8"))
+    except UnicodeDecodeError:
+        out.problem(path, None, "invalid UTF-8; save the file with UTF-8 encoding")
+        return {}
+    except ValueError as err:  # invalid or unusable JSON
+        out.problem(path, None, json_problem(err))
         return {}
     if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
         out.problem(path, None, 'must map brat type names to codes: {"Type": "code"}')

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import PurePosixPath
 
-from annotations.domain.formats.files import ArchiveError, Source, entries
+from annotations.domain.formats.files import ArchiveError, Source, entries, loads
 
 __all__ = ["detect_format"]
 
@@ -49,8 +48,8 @@ def _jsonl_format(content: bytes) -> str | None:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except (ValueError, RecursionError):
+            record = loads(line)
+        except ValueError:
             # A pretty-printed file: let the doccano reader explain what is wrong with it.
             return "doccano"
         if not isinstance(record, dict):

@@ -54,7 +54,7 @@ from annotations.domain.formats.files import (
 from annotations.domain.formats.model import ExportDocument, FormatResult
 from annotations.domain.formats.offsets import OffsetIndex, TextOffsets, Unit, parse_unit
 
-__all__ = ["DEFAULT_UNIT", "read_doccano", "write_doccano"]
+__all__ = ["DEFAULT_UNIT", "RECORD_KEYS", "read_doccano", "read_record", "write_doccano"]
 
 # UTF-16 code units: doccano issue #2290; graphemes in grapheme mode (see above).
 DEFAULT_UNIT = Unit.UTF16
@@ -108,7 +108,12 @@ def read_doccano(
 
 
 def _read_record(
-    name: str, line: int, record: dict[str, Any], coder: str | None, out: Collector
+    name: str,
+    line: int,
+    record: dict[str, Any],
+    coder: str | None,
+    out: Collector,
+    known: frozenset[str] | set[str] = _KNOWN_KEYS,
 ) -> None:
     place = where(name, line)
     text_key = "text" if "text" in record else "data" if "data" in record else None
@@ -133,10 +138,15 @@ def _read_record(
         out.skip("relation", place, "relations are not imported", _describe(relation))
     for category in _as_list(record.get("cats")):
         out.skip("category", place, "document categories are not imported", str(category))
-    for key in sorted(set(record) - _KNOWN_KEYS):
+    for key in sorted(set(record) - known):
         out.skip("attribute", place, "metadata key not imported", key)
     for start, end, code in notes:
         out.skip("comment", place, "note refers to no span in this record", f"{start}–{end} {code}")
+
+
+# Framing's own JSONL shares doccano's record shape (plain.py reads it with these).
+read_record = _read_record
+RECORD_KEYS = _KNOWN_KEYS
 
 
 def _read_spans(

@@ -9,23 +9,25 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from annotations.domain import jsonsafe
+
 if TYPE_CHECKING:
     from annotations.domain.formats.common import Collector
 
 __all__ = [
     "ArchiveError",
-    "DuplicateKeyError",
     "Notes",
     "Source",
+    "array_items",
     "entries",
     "is_zip",
     "iter_jsonl",
     "json_line",
+    "json_problem",
     "json_type",
     "loads",
     "safe_file_name",
     "unique_names",
-    "unsafe_json_message",
     "zip_files",
 ]
 
@@ -83,30 +85,58 @@ def zip_files(files: Iterable[tuple[str, bytes]]) -> bytes:
     return buffer.getvalue()
 
 
-class DuplicateKeyError(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # json keeps the last of repeated keys; a silently discarded "text" is worse than an error.
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise DuplicateKeyError(key)
-        result[key] = value
-    return result
-
-
-def unsafe_json_message(err: Exception) -> str:
-    if isinstance(err, RecursionError):
-        return "nested too deeply"
-    return str(err)
-
-
 def loads(text: str) -> Any:
-    return json.loads(text, object_pairs_hook=_unique_keys)
+    """One JSON value through the one safe reader (depth, huge numbers, repeated keys)."""
+    return jsonsafe.loads(text)
+
+
+def json_problem(err: ValueError) -> str:
+    """What is wrong with a JSON text that `loads` refused, for people."""
+    if isinstance(err, json.JSONDecodeError):
+        return f"not valid JSON: {err.msg} (column {err.colno})"
+    if isinstance(err, jsonsafe.DuplicateKey):
+        return str(err)
+    return f"not usable JSON: {err}"
+
+
+def array_items(text: str) -> list[tuple[int, int]] | None:
+    """(start, end) of each element of the JSON array `text` holds, by a linear scan that
+    tracks strings and brackets (no parsing, no recursion); None when `text` is not one
+    bracket-balanced array. Each element is then parsed alone, so a problem names the line
+    of the element it is in."""
+    position = len(text) - len(text.lstrip())
+    if position >= len(text) or text[position] != "[":
+        return None
+    items: list[tuple[int, int]] = []
+    depth, start = 0, None
+    in_string = escaped = False
+    for index in range(position, len(text)):
+        char = text[index]
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+            continue
+        if char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+            if depth == 0:
+                if start is not None:
+                    items.append((start, index))
+                return items if not text[index + 1 :].strip() else None
+        elif char == "," and depth == 1:
+            items.append((start if start is not None else index, index))
+            start = None
+            continue
+        if depth >= 1 and start is None and not char.isspace() and not (depth == 1 and char == "["):
+            start = index
+    return None
 
 
 def json_type(value: object) -> str:
@@ -143,14 +173,8 @@ def iter_jsonl(name: str, text: str, out: Collector) -> Iterable[tuple[int, dict
             continue
         try:
             record = loads(raw)
-        except DuplicateKeyError as err:
-            out.problem(name, number, f"key '{err.key}' appears more than once")
-            continue
-        except json.JSONDecodeError as err:
-            out.problem(name, number, f"not valid JSON: {err.msg} (column {err.colno})")
-            continue
-        except (RecursionError, ValueError) as err:  # deep nesting, a 5,000-digit number
-            out.problem(name, number, f"not usable JSON: {unsafe_json_message(err)}")
+        except ValueError as err:  # invalid, too deep, a 5,000-digit number, a repeated key
+            out.problem(name, number, json_problem(err))
             continue
         if not isinstance(record, dict):
             out.problem(name, number, f"expected a JSON object, got {json_type(record)}")
@@ -169,8 +193,8 @@ def _one_json_document(text: str, lines: list[str]) -> bool:
 
 def _parses(text: str) -> bool:
     try:
-        json.loads(text)
-    except (ValueError, RecursionError):
+        loads(text)
+    except ValueError:
         return False
     return True
 

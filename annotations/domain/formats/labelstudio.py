@@ -36,12 +36,12 @@ from annotations.domain.formats.common import (
     where,
 )
 from annotations.domain.formats.files import (
-    DuplicateKeyError,
     Notes,
     Source,
+    array_items,
     entries,
+    json_problem,
     loads,
-    unsafe_json_message,
 )
 from annotations.domain.formats.model import ExportDocument, FormatResult
 from annotations.domain.formats.offsets import OffsetIndex, TextOffsets, Unit, parse_unit
@@ -74,55 +74,30 @@ def read_label_studio(name: str, data: Source, *, offsets: str | None = None) ->
 
 
 def _tasks(name: str, text: str, out: Collector) -> Iterator[tuple[int, Any]]:
-    """Each task of the top-level array with the line it starts on."""
-    decoder = json.JSONDecoder(object_pairs_hook=lambda pairs: _unique(pairs))
-    position = _skip_space(text, 0)
-    if position < len(text) and text[position] == "{":  # one task on its own
+    """Each task of the top-level array with the line it starts on (or one lone task)."""
+    items = array_items(text)
+    if items is None:  # one task on its own, or not a list: the whole text says which
         try:
-            yield 1 + text.count("\n", 0, position), loads(text)
-        except (json.JSONDecodeError, DuplicateKeyError) as err:
-            out.problem(name, None, f"not valid JSON: {err}")
-        except (RecursionError, ValueError) as err:
-            out.problem(name, None, f"not usable JSON: {unsafe_json_message(err)}")
+            value = loads(text)
+        except ValueError as err:
+            line = err.lineno if isinstance(err, json.JSONDecodeError) else None
+            out.problem(name, line, json_problem(err))
+            return
+        if isinstance(value, dict):
+            yield 1 + text.count("\n", 0, len(text) - len(text.lstrip())), value
+        else:
+            out.problem(name, None, "expected a JSON list of tasks (Label Studio's JSON export)")
         return
-    if position >= len(text) or text[position] != "[":
-        out.problem(name, None, "expected a JSON list of tasks (Label Studio's JSON export)")
-        return
-    position = _skip_space(text, position + 1)
-    while position < len(text) and text[position] != "]":
-        line = 1 + text.count("\n", 0, position)
+    for start, end in items:
+        line = 1 + text.count("\n", 0, start)
         try:
-            task, position = decoder.raw_decode(text, position)
-        except DuplicateKeyError as err:
-            out.problem(name, line, f"key '{err.key}' appears more than once")
-            return
-        except json.JSONDecodeError as err:
-            out.problem(name, err.lineno, f"not valid JSON: {err.msg} (column {err.colno})")
-            return
-        except (RecursionError, ValueError) as err:
-            out.problem(name, line, f"not usable JSON: {unsafe_json_message(err)}")
+            task = loads(text[start:end])
+        except ValueError as err:
+            if isinstance(err, json.JSONDecodeError):
+                line += err.lineno - 1
+            out.problem(name, line, json_problem(err))
             return
         yield line, task
-        position = _skip_space(text, position)
-        if position < len(text) and text[position] == ",":
-            position = _skip_space(text, position + 1)
-    if position >= len(text):
-        out.problem(name, None, "the list of tasks is not closed with ']'")
-
-
-def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise DuplicateKeyError(key)
-        result[key] = value
-    return result
-
-
-def _skip_space(text: str, position: int) -> int:
-    while position < len(text) and text[position] in " \t\r\n":
-        position += 1
-    return position
 
 
 def _read_task(name: str, line: int, task: Any, out: Collector) -> None:

@@ -23,7 +23,6 @@ CAS files carry their own types).
 from __future__ import annotations
 
 import io
-import json
 import re
 import warnings
 from collections import Counter
@@ -35,7 +34,14 @@ from cassis import Cas, TypeSystem, load_cas_from_json, load_cas_from_xmi, load_
 from lxml import etree
 
 from annotations.domain.formats.common import Collector
-from annotations.domain.formats.files import Notes, Source, entries, unique_names
+from annotations.domain.formats.files import (
+    Notes,
+    Source,
+    entries,
+    json_problem,
+    loads,
+    unique_names,
+)
 from annotations.domain.formats.model import ExportDocument, FormatResult, ImportedSpan
 from annotations.domain.formats.offsets import TextOffsets, Unit, parse_unit
 from annotations.domain.formats.webanno_tsv import INITIAL_CAS, inception_coder
@@ -132,7 +138,14 @@ def _read_xmi(
 
 def _read_json(path: str, content: bytes, coder: str | None, out: Collector) -> None:
     try:
-        document = json.loads(content.decode("utf-8"))
+        document = loads(content.decode("utf-8"))
+    except UnicodeDecodeError:
+        out.problem(path, None, "invalid UTF-8; save the file with UTF-8 encoding")
+        return
+    except ValueError as err:
+        out.problem(path, None, json_problem(err))
+        return
+    try:
         if not isinstance(document, dict) or "%FEATURE_STRUCTURES" not in document:
             out.skip("file", path, "a JSON file that is not a UIMA JSON CAS")
             return

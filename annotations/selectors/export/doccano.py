@@ -1,5 +1,5 @@
-"""spans.jsonl: the corpus and its spans in doccano's JSONL, one line per document and
-annotator."""
+"""spans.jsonl: the corpus and its spans in Framing's JSONL (doccano's record shape, offsets
+in code points, notes as comments), one line per document and annotator."""
 
 from __future__ import annotations
 
@@ -16,20 +16,20 @@ from .reads import (
     _gold_span_rows,
     document_batches,
 )
-from .spec import ExportSpec, coder_labels
+from .spec import ExportSpec, people_labels
 
 
 def doccano_chunks(project: Project, spec: ExportSpec) -> Iterator[str]:
     """One line per document and annotator (each coder, or gold); a document nobody coded
     gets one line without labels, so the file holds the whole corpus."""
-    labels = coder_labels(project, names=spec.names)
+    labels = people_labels(project, spec)
     codes = _code_names(project)
     statuses = _counting_statuses(spec)
     lines: list[str] = []
     for batch in document_batches(project, spec):
         documents = _documents(batch)
         annotators: dict[int, list[tuple[str, int | None]]] = defaultdict(list)
-        labelled: dict[tuple[int, str, int | None], list[tuple[int, int, str]]] = defaultdict(list)
+        labelled: dict[tuple[int, str, int | None], list[tuple]] = defaultdict(list)
         if spec.coders:
             assignments = Assignment.objects.filter(document_id__in=batch, status__in=statuses)
             if spec.coder_id is not None:
@@ -38,8 +38,8 @@ def doccano_chunks(project: Project, spec: ExportSpec) -> Iterator[str]:
                 "document_id", "coder_id"
             ):
                 annotators[doc].append(("coder", coder))
-            for doc, coder, code, start, end, *_ in _coder_span_rows(spec, batch):
-                labelled[(doc, "coder", coder)].append((start, end, codes[code]))
+            for doc, coder, code, start, end, note, *_ in _coder_span_rows(spec, batch):
+                labelled[(doc, "coder", coder)].append((start, end, codes[code], note))
         if spec.gold:
             reviews = DocumentReview.objects.filter(document_id__in=batch)
             if spec.done_only:

@@ -8,11 +8,12 @@ caller encodes them as UTF-8 for an HTTP response, a zip entry or a file.
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from django.utils import timezone
 
 from ...domain import export as shape
+from ...domain.export_readme import render_readme
 from ...models import Code, Project
 from ..agreement import latest_finished_run
 from .agreement import AGREEMENT_COLUMNS, AGREEMENT_FILE, agreement_rows
@@ -20,98 +21,103 @@ from .audit import AUDIT_COLUMNS, AUDIT_FILE, audit_rows
 from .doccano import doccano_chunks
 from .reads import _code_names
 from .rows import (
+    ReliabilityInput,
     codebook_rows,
     document_rows,
-    reliability_coders,
+    reliability_input,
     reliability_matrix_rows,
     span_rows,
 )
-from .spec import ExportSpec, coder_labels, layer_description
+from .spec import ExportSpec, has_matrices, layer_description, people_labels
 
 
-def readme_text(project: Project, spec: ExportSpec, *, exported_at=None) -> str:
-    labels = coder_labels(project, names=spec.names)
-    base = shape.render_readme(
+def audience(spec: ExportSpec) -> str:
+    """Whom this export was made for, in the README's words (see WHO SEES WHAT)."""
+    if not spec.others:
+        return (
+            "a coder of a blind project: only your own work, nothing derived from other "
+            'coders\' work; you are named "You"'
+        )
+    if spec.audit_actor_id is not None:
+        return "a coder of an open project: your own spans; people are named by username"
+    if spec.names:
+        return "a manager who asked for usernames, or a member of an open project"
+    return "a reviewer or manager: everyone pseudonymised in every file"
+
+
+def readme_text(
+    project: Project,
+    spec: ExportSpec,
+    *,
+    exported_at=None,
+    reliability: ReliabilityInput | None = None,
+) -> str:
+    labels = people_labels(project, spec)
+    codes = _code_names(project)
+    chosen = ", ".join(codes[pk] for pk in spec.code_ids) if spec.code_ids else "all codes"
+    facts = [
+        f"Codes: {chosen}.",
+        "Documents: " + ("only work marked done." if spec.done_only else "all documents and work."),
+        '"Done" means: a coder\'s spans from assignments marked done, gold spans of documents '
+        "whose review is settled. provenance, rationale, source_span_ids, source_coders and "
+        "settling_action are empty for coder spans.",
+    ]
+    if spec.others:
+        run = latest_finished_run(project)
+        facts.append(
+            "Agreement run: "
+            + (f"run {run.pk}, computed {shape.format_value(run.finished_at)}." if run else "none.")
+        )
+    if reliability is not None:
+        facts.append(_matrices_fact(reliability))
+    return render_readme(
         project=project.name,
         exported_at=exported_at or timezone.now(),
         flavour=spec.flavour,
         layer=layer_description(spec, labels),
-    )
-    codes = _code_names(project)
-    chosen = ", ".join(codes[pk] for pk in spec.code_ids) if spec.code_ids else "all codes"
-    run = latest_finished_run(project)
-    return base + README_SUPPLEMENT.format(
-        codes=chosen,
-        documents="only work marked done" if spec.done_only else "all documents and work",
-        naming="usernames" if spec.names else "pseudonyms (Coder A, Coder B, ...)",
-        unit=project.agreement_unit,
-        run=f"run {run.pk}, computed {shape.format_value(run.finished_at)}" if run else "none",
+        audience=audience(spec),
+        agreement=spec.others,
+        matrices=reliability is not None,
+        facts="\n".join(facts),
     )
 
 
-README_SUPPLEMENT = """
-
-THIS EXPORT
------------
-Codes: {codes}. Documents: {documents}. People are named by {naming}; pseudonyms
-follow the order in which people joined the project and are the same in every file of
-one export. "Done" means: a coder's spans from assignments marked done, gold spans of
-documents whose review is settled. provenance and rationale are empty for coder spans.
-Agreement run: {run}. Reliability units: {unit}.
-
-agreement.csv (one row per coefficient x code x scope)
--------------
-coefficient     alpha_u (Krippendorff 2004 unitizing), u_alpha, bu_alpha, cu_alpha,
-                ku_alpha and coverage (the 2016 unitizing family), alpha_nominal,
-                fleiss_kappa, cohen_kappa_mean, span_f1_exact_mean, span_f1_overlap_mean,
-                prevalence; per pair: cohen_kappa, span_f1_exact, span_f1_overlap.
-code            The code it was computed for; empty for "all codes".
-scope           corpus (the whole run), document (one document) or pair (two coders).
-document_id     For scope document: the document (joins to documents.csv).
-pair            For scope pair: the two coders, named as in the other files.
-value           The figure; empty when undefined (the note says why).
-ci_low, ci_high The 95% bootstrap interval over documents; empty when the coefficient
-                has none, or when it could not be estimated (the note says why).
-ci_resamples    How many bootstrap resamples defined the coefficient.
-note            Why a value or an interval is missing, if it is.
-run             Id of the agreement run (the latest finished one).
-computed        When that run finished.
-unit            The units of the nominal coefficients (token, sentence or char).
-include_in_progress
-                true when the run also counted work not yet marked done.
-The file has only a header when no agreement run has finished yet.
-
-audit.csv (one row per recorded change, oldest first)
----------
-event_id        Id of the event.
-at              When it happened.
-actor           Who did it (named like the coder column).
-action          create, change, delete, restore, import, status, ...
-object_type     What was changed (span, document, assignment, ...).
-object_id       Its id; for spans, not an id found in spans.csv.
-document_id     The document concerned, if any.
-before, after   The recorded state as JSON text (the only JSON cells in the export).
-
-reliability_<code>.csv
-----------------------
-The units are this project's agreement units ({unit}); see AGREEMENT. A coder "coded"
-a document when their assignment is in progress or done (done only, when the export
-is limited to done work). Only documents at least one coder coded have rows.
-"""
+def _matrices_fact(source: ReliabilityInput) -> str:
+    rule = "work in progress and done" if source.include_in_progress else "work marked done"
+    if source.run is None:
+        text = (
+            "Reliability matrices: no agreement run has finished yet, so they hold what a "
+            f"run with the default settings would compute on: {rule}, units {source.unit}."
+        )
+    else:
+        text = (
+            f"Reliability matrices: the input of run {source.run.pk} ({rule} counts, units "
+            f"{source.unit}); they reproduce its per-code nominal alpha."
+        )
+        if source.changed_since:
+            text += (
+                " Spans or statuses changed after that run started, so the matrices (read "
+                "now, with its settings) may differ from its input: run agreement again."
+            )
+    return text
 
 
-ChunkSource = Callable[[], Iterator[str]]
+ChunkSource = Callable[[], Iterable[str | bytes]]
 
 
 def export_files(project: Project, spec: ExportSpec) -> list[tuple[str, ChunkSource]]:
     """Every file of the bundle, in order, each as a name and a function giving its chunks.
 
     Nothing is read until a function is called, so a caller can start sending at once.
+    A coder's export in a blind project has no agreement.csv and no reliability matrices.
     """
     flavour = spec.flavour
-    labels = coder_labels(project, names=spec.names)
+    reliability = reliability_input(project) if has_matrices(spec) else None
     files: list[tuple[str, ChunkSource]] = [
-        (shape.README_FILE, lambda: iter([readme_text(project, spec)])),
+        (
+            shape.README_FILE,
+            lambda: iter([readme_text(project, spec, reliability=reliability)]),
+        ),
         (shape.SPANS_FILE, lambda: spans_csv_chunks(project, spec)),
         (
             shape.DOCUMENTS_FILE,
@@ -121,37 +127,41 @@ def export_files(project: Project, spec: ExportSpec) -> list[tuple[str, ChunkSou
             shape.CODEBOOK_FILE,
             lambda: shape.iter_csv(shape.CODEBOOK_COLUMNS, codebook_rows(project), flavour),
         ),
-        (
-            AGREEMENT_FILE,
-            lambda: shape.iter_csv(AGREEMENT_COLUMNS, agreement_rows(project, spec), flavour),
-        ),
     ]
-    coder_ids = reliability_coders(project, spec)
-    columns = shape.reliability_columns(labels[uid] for uid in coder_ids)
-    codes = Code.objects.filter(codebook__project=project).order_by("order", "pk")
-    if spec.code_ids:
-        codes = codes.filter(pk__in=spec.code_ids)
-    used: set[str] = set()
-    for code in codes:
-        name = shape.reliability_file_name(code.name)
-        if name in used:  # "a b" and "a_b" would share a file name
-            name = name.removesuffix(".csv") + f"_{code.pk}.csv"
-        used.add(name)
+    if spec.others:
         files.append(
             (
-                name,
-                lambda code_id=code.pk: shape.iter_csv(
-                    columns,
-                    reliability_matrix_rows(project, spec, code_id, coder_ids, labels),
-                    flavour,
-                ),
+                AGREEMENT_FILE,
+                lambda: shape.iter_csv(AGREEMENT_COLUMNS, agreement_rows(project, spec), flavour),
             )
         )
+    if reliability is not None:
+        files.extend(_matrices(project, spec, reliability))
     files.append(
         (AUDIT_FILE, lambda: shape.iter_csv(AUDIT_COLUMNS, audit_rows(project, spec), flavour))
     )
     files.append((shape.DOCCANO_FILE, lambda: doccano_chunks(project, spec)))
     return files
+
+
+def _matrices(
+    project: Project, spec: ExportSpec, source: ReliabilityInput
+) -> list[tuple[str, ChunkSource]]:
+    labels = people_labels(project, spec)
+    names = {uid: labels.get(uid) or f"Coder #{n}" for n, uid in enumerate(source.coders, 1)}
+    columns = shape.reliability_columns(names[uid] for uid in source.coders)
+    codes = Code.objects.filter(codebook__project=project).order_by("order", "pk")
+    if spec.code_ids:
+        codes = codes.filter(pk__in=spec.code_ids)
+    return [
+        (
+            shape.reliability_file_name(code_id, name),
+            lambda code_id=code_id: shape.iter_csv(
+                columns, reliability_matrix_rows(source, code_id, names), spec.flavour
+            ),
+        )
+        for code_id, name in codes.values_list("pk", "name")
+    ]
 
 
 def spans_csv_chunks(project: Project, spec: ExportSpec) -> Iterator[str]:
@@ -183,9 +193,9 @@ class _Sink:
 ZIP_CHUNK = 256 * 1024
 
 
-def zip_chunks(files: list[tuple[str, ChunkSource]]) -> Iterator[bytes]:
+def zip_chunks(files: Iterable[tuple[str, ChunkSource]]) -> Iterator[bytes]:
     """A ZIP archive as byte chunks, written without seeking (sizes go in data descriptors),
-    so it streams in constant memory."""
+    so it streams in constant memory. Chunks may be text (written as UTF-8) or bytes."""
     sink = _Sink()
     stamp = timezone.localtime().timetuple()[:6]
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -195,8 +205,13 @@ def zip_chunks(files: list[tuple[str, ChunkSource]]) -> Iterator[bytes]:
             info.external_attr = 0o644 << 16
             with archive.open(info, "w", force_zip64=True) as entry:
                 for chunk in source():
-                    entry.write(chunk.encode("utf-8"))
+                    entry.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
                     if sink.size >= ZIP_CHUNK:
                         yield sink.take()
             yield sink.take()
     yield sink.take()
+
+
+def zip_written(written: Iterable[tuple[str, bytes]]) -> Iterator[bytes]:
+    """A ZIP of a format writer's files (path, bytes), streamed as they are written."""
+    return zip_chunks((path, lambda content=content: (content,)) for path, content in written)

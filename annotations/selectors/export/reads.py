@@ -17,11 +17,13 @@ from django.db.models import Q
 from ...models import (
     Assignment,
     AssignmentStatus,
+    AuditEvent,
     Code,
     Document,
     DocumentReview,
     GoldSpan,
     Project,
+    ReviewDecision,
     ReviewStatus,
     Span,
 )
@@ -125,6 +127,7 @@ def _coder_span_rows(spec: ExportSpec, batch: list[int]):
             "note",
             "created_at",
             "updated_at",
+            "pk",
         )
         .iterator(chunk_size=CHUNK)
     )
@@ -148,9 +151,30 @@ def _gold_span_rows(spec: ExportSpec, batch: list[int]):
             "updated_at",
             "provenance",
             "rationale",
+            "pk",
+            "source_spans",
+            "source_coders",
         )
         .iterator(chunk_size=CHUNK)
     )
+
+
+def _settling_actions(batch: list[int]) -> dict[int, str]:
+    """Gold span id → the reviewer's action that made it. A decision links its first gold
+    span; the audit event of every settling lists them all."""
+    actions = dict(
+        ReviewDecision.objects.filter(document_id__in=batch, gold_span__isnull=False).values_list(
+            "gold_span_id", "action"
+        )
+    )
+    settled = AuditEvent.objects.filter(
+        document_id__in=batch, action="settle", object_type="reviewdecision"
+    ).values_list("after", flat=True)
+    for after in settled:
+        if isinstance(after, dict):
+            for gold_id in after.get("gold_spans") or ():
+                actions.setdefault(gold_id, str(after.get("action", "")))
+    return actions
 
 
 def _code_names(project: Project) -> dict[int, str]:

@@ -10,52 +10,67 @@ import bisect
 import heapq
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from ...domain import export as shape
 from ...domain import units
-from ...models import Assignment, Code, Document, Project, Span
+from ...models import AgreementRun, Assignment, AssignmentStatus, Code, Document, Project, Span
+from ..agreement import latest_finished_run
 from .reads import (
+    BATCH_DOCUMENTS,
     CHUNK,
     _code_names,
     _coder_span_rows,
-    _counting_statuses,
     _documents,
     _gold_span_rows,
+    _settling_actions,
     document_batches,
 )
-from .spec import ExportSpec, coder_labels
+from .spec import ExportSpec, coder_labels, people_labels
+
+
+def coder_span_id(pk: int) -> str:
+    return f"s{pk}"
+
+
+def gold_span_id(pk: int) -> str:
+    return f"g{pk}"
 
 
 def span_rows(project: Project, spec: ExportSpec) -> Iterator[dict[str, Any]]:
     """One dict per span with every column of ``SPAN_COLUMNS``, document by document."""
-    labels = coder_labels(project, names=spec.names)
+    labels = people_labels(project, spec)
     codes = _code_names(project)
     for batch in document_batches(project, spec):
         documents = _documents(batch)
+        actions = _settling_actions(batch) if spec.gold else {}
         streams = []
         if spec.coders:
             streams.append(
-                ("coder", doc, coder, code, start, end, note, created, updated, "", "")
-                for doc, coder, code, start, end, note, created, updated in _coder_span_rows(
+                ("coder", doc, coder, code, start, end, note, made, changed, "", "", pk, (), ())
+                for doc, coder, code, start, end, note, made, changed, pk in _coder_span_rows(
                     spec, batch
                 )
             )
         if spec.gold:
             streams.append(
-                ("gold", doc, settler, code, start, end, "", created, updated, prov, why)
-                for doc, settler, code, start, end, created, updated, prov, why in _gold_span_rows(
-                    spec, batch
+                ("gold", doc, settler, code, start, end, "", made, changed, prov, why, pk, ids, by)
+                for doc, settler, code, start, end, made, changed, prov, why, pk, ids, by in (
+                    _gold_span_rows(spec, batch)
                 )
             )
         # Both streams are ordered by document: merging keeps one document's rows together.
         for row in heapq.merge(*streams, key=lambda item: item[1]):
-            layer, doc_id, person, code, start, end, note, created, updated, prov, why = row
+            layer, doc_id, person, code, start, end, note, made, changed, prov, why = row[:11]
+            pk, sources, source_coders = row[11:]
             document = documents[doc_id]
             before, after = shape.context(document.text, start, end)
+            gold = layer == "gold"
             yield {
                 "project": project.name,
                 **document.metadata(),
+                "span_id": gold_span_id(pk) if gold else coder_span_id(pk),
                 "layer": layer,
                 "coder": labels.get(person, "") if person is not None else "",
                 "code": codes[code],
@@ -68,10 +83,15 @@ def span_rows(project: Project, spec: ExportSpec) -> Iterator[dict[str, Any]]:
                 "context_before": before,
                 "context_after": after,
                 "note": note,
-                "created": created,
-                "updated": updated,
+                "created": made,
+                "updated": changed,
                 "provenance": prov,
                 "rationale": why,
+                "source_span_ids": " ".join(coder_span_id(i) for i in sources or ()),
+                "source_coders": " | ".join(
+                    labels.get(uid, "a former coder") for uid in source_coders or ()
+                ),
+                "settling_action": actions.get(pk, "") if gold else "",
             }
 
 
@@ -101,11 +121,69 @@ def codebook_rows(project: Project) -> Iterator[dict[str, Any]]:
         }
 
 
-# --- Reliability matrices -------------------------------------------------------------------
+# --- Reliability matrices: the agreement run's input ------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReliabilityInput:
+    """What the latest finished agreement run computed on, read with its own settings (or
+    the settings a run uses by default, when none has finished): the documents on which
+    at least two coders' work counts, and those coders."""
+
+    run: AgreementRun | None
+    unit: str
+    include_in_progress: bool
+    coders: tuple[int, ...]  # every coder counted somewhere, in pseudonym order
+    counted: dict[int, tuple[int, ...]]  # document id → coders whose work counts there
+    changed_since: bool  # spans or statuses changed after the run started
+
+    @property
+    def statuses(self) -> list[str]:
+        if self.include_in_progress:
+            return [AssignmentStatus.DONE, AssignmentStatus.IN_PROGRESS]
+        return [AssignmentStatus.DONE]
+
+
+def reliability_input(project: Project) -> ReliabilityInput:
+    run = latest_finished_run(project)
+    settings = (run.settings or {}) if run is not None else {}
+    include = bool(settings.get("include_in_progress", False))
+    unit = str(settings.get("unit") or project.agreement_unit)
+    statuses = [AssignmentStatus.DONE, AssignmentStatus.IN_PROGRESS] if include else []
+    statuses = statuses or [AssignmentStatus.DONE]
+    counted: dict[int, list[int]] = defaultdict(list)
+    rows = (
+        Assignment.objects.filter(document__project=project, status__in=statuses)
+        .order_by("document_id", "coder_id")
+        .values_list("document_id", "coder_id")
+    )
+    for document_id, coder_id in rows.iterator(chunk_size=CHUNK):
+        counted[document_id].append(coder_id)
+    kept = {doc: tuple(coders) for doc, coders in counted.items() if len(coders) >= 2}
+    present = {coder for coders in kept.values() for coder in coders}
+    order = {uid: index for index, uid in enumerate(coder_labels(project, names=True))}
+    coders = tuple(sorted(present, key=lambda uid: (order.get(uid, len(order)), uid)))
+    return ReliabilityInput(
+        run=run,
+        unit=unit,
+        include_in_progress=include,
+        coders=coders,
+        counted=kept,
+        changed_since=run is not None and _changed_since(project, run),
+    )
+
+
+def _changed_since(project: Project, run: AgreementRun) -> bool:
+    moment = run.started_at or run.requested_at
+    return (
+        Span.objects.filter(assignment__document__project=project, updated_at__gt=moment).exists()
+        or Assignment.objects.filter(document__project=project, updated_at__gt=moment).exists()
+    )
 
 
 def reliability_coders(project: Project, spec: ExportSpec) -> list[int]:
-    """Coder ids for the matrix columns, in pseudonym (membership) order."""
+    """Coder ids with work in the project, in pseudonym (membership) order: who may be
+    chosen as one coder's layer."""
     if spec.coder_id is not None:
         return [spec.coder_id]
     assigned = set(
@@ -122,42 +200,35 @@ def _covering_units(starts: list[int], ends: list[int], start: int, end: int) ->
 
 
 def reliability_matrix_rows(
-    project: Project, spec: ExportSpec, code_id: int, coder_ids: list[int], labels: dict[int, str]
+    source: ReliabilityInput, code_id: int, labels: dict[int, str]
 ) -> Iterator[dict[str, Any]]:
-    """Units × coders for one code: 1 applied, 0 coded the document without it, None missing."""
-    statuses = _counting_statuses(spec)
-    kind = project.agreement_unit
-    for batch in document_batches(project, spec):
-        coded: dict[int, set[int]] = defaultdict(set)
-        for doc, coder in Assignment.objects.filter(
-            document_id__in=batch, coder_id__in=coder_ids, status__in=statuses
-        ).values_list("document_id", "coder_id"):
-            coded[doc].add(coder)
-        if not coded:
-            continue
-        texts = dict(Document.objects.filter(pk__in=list(coded)).values_list("pk", "text"))
+    """Units × coders for one code: 1 applied, 0 counted without it, None not counted."""
+    documents = sorted(source.counted)
+    for at in range(0, len(documents), BATCH_DOCUMENTS):
+        batch = documents[at : at + BATCH_DOCUMENTS]
+        texts = dict(Document.objects.filter(pk__in=batch).values_list("pk", "text"))
         applied: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
         spans = (
             Span.objects.live()
             .filter(
-                assignment__document_id__in=list(coded),
-                assignment__coder_id__in=coder_ids,
-                assignment__status__in=statuses,
+                assignment__document_id__in=batch,
+                assignment__status__in=source.statuses,
                 code_id=code_id,
             )
             .values_list("assignment__document_id", "assignment__coder_id", "start", "end")
         )
         for doc, coder, start, end in spans.iterator(chunk_size=CHUNK):
-            applied[doc].append((coder, start, end))
-        for doc in sorted(coded):
-            bounds = units.units(texts[doc], kind)
+            if coder in source.counted[doc]:
+                applied[doc].append((coder, start, end))
+        for doc in batch:
+            bounds = units.units(texts[doc], source.unit)
             starts = [start for start, _ in bounds]
             ends = [end for _, end in bounds]
-            values: dict[str, list[int | None]] = {}
-            for coder in coder_ids:
-                values[labels[coder]] = (
-                    [0] * len(bounds) if coder in coded[doc] else [None] * len(bounds)
-                )
+            counted = set(source.counted[doc])
+            values: dict[str, list[int | None]] = {
+                labels[coder]: [0] * len(bounds) if coder in counted else [None] * len(bounds)
+                for coder in source.coders
+            }
             for coder, start, end in applied[doc]:
                 column = values[labels[coder]]
                 for index in _covering_units(starts, ends, start, end):

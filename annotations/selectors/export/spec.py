@@ -8,7 +8,6 @@ the edge (``annotations.forms``) and narrowed to what the member may see by
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from ...domain import export as shape
@@ -44,9 +43,30 @@ class ExportSpec:
         return self.layer in (LAYER_GOLD, LAYER_ALL)
 
 
+# How a coder's own export names them in a blind project: never a letter, which would
+# tell them how many coders there are.
+YOU = "You"
+GOLD = "gold"  # the annotator of gold spans in other tools' formats
+
+
 def coder_labels(project: Project, *, names: bool) -> dict[int, str]:
     """User id → the name shown in exports: the project's pseudonyms unless names are asked."""
     return project_labels(project, with_names=names)
+
+
+def people_labels(project: Project, spec: ExportSpec) -> dict[int, str]:
+    """User id → the name every file of this export gives them. A coder's export in a
+    blind project knows only its coder, as "You"."""
+    if not spec.others and spec.coder_id is not None:
+        return {spec.coder_id: YOU}
+    return coder_labels(project, names=spec.names)
+
+
+def has_matrices(spec: ExportSpec) -> bool:
+    """Reliability matrices lay out every coder's work unit by unit: they go only in exports
+    of all coders by someone who may see others' work (agreement.csv needs only the
+    second: it holds figures, which the agreement page shows too)."""
+    return spec.others and spec.coder_id is None
 
 
 def layer_description(spec: ExportSpec, labels: dict[int, str]) -> str:
@@ -57,10 +77,3 @@ def layer_description(spec: ExportSpec, labels: dict[int, str]) -> str:
         LAYER_GOLD: "gold (settled) spans",
         LAYER_ALL: "spans of all coders and gold spans",
     }[spec.layer]
-
-
-def neutraliser(spec: ExportSpec) -> Callable[[str], str]:
-    """The Excel guard for cells built here (the CSV writer guards the declared columns)."""
-    if spec.flavour is shape.CsvFlavour.EXCEL:
-        return shape.neutralise_formula
-    return lambda value: value

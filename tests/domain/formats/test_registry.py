@@ -89,12 +89,19 @@ def test_writing_an_unknown_format_names_the_writable_ones():
 def test_hostile_json_is_a_problem_not_a_crash():
     deep = b'{"text": "x", "label": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n"
     assert messages(read("deep.jsonl", deep, format="doccano")) == [
-        "deep.jsonl, line 1: not usable JSON: nested too deeply"
+        "deep.jsonl, line 1: not usable JSON: nested more than 64 levels deep"
     ]
     huge = b'{"text": "x", "label": [[0, 1' + b"0" * 5000 + b', "A"]]}\n'
     assert "not usable JSON" in messages(read("huge.jsonl", huge, format="doccano"))[0]
     deep_task = b"[" + b"[" * 100_000 + b"]" * 100_000 + b"]"
-    assert "nested too deeply" in messages(read("t.json", deep_task, format="label-studio"))[0]
+    assert (
+        "nested more than 64 levels deep"
+        in messages(read("t.json", deep_task, format="label-studio"))[0]
+    )
+    repeated = b'[{"data": {"text": "a"}},\n {"data": {"text": "b", "text": "c"}}]'
+    assert messages(read("t.json", repeated, format="label-studio")) == [
+        "t.json, line 2: key 'text' appears more than once"
+    ]
 
 
 def test_detection_survives_hostile_json():
