@@ -327,7 +327,7 @@ def _parse_jsonl(text: str, out: _Collector) -> None:
             out.problem(number, str(err))
             continue
         if not isinstance(record, dict):
-            out.problem(number, f"expected a JSON object, got {_json_type(record)}")
+            out.problem(number, f"expected a JSON object, got {jsonsafe.json_type(record)}")
             continue
         if "text" not in record:
             out.problem(number, "missing required key 'text'")
@@ -338,20 +338,6 @@ def _parse_jsonl(text: str, out: _Collector) -> None:
             if present is not None:
                 fields[key] = record[present]
         _add_record(fields, record.get("label"), number, out)
-
-
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return "an object"
 
 
 def _add_record(fields: Mapping[str, Any], label: Any, line: int, out: _Collector) -> None:
@@ -411,7 +397,7 @@ def _string_value(key: str, value: Any) -> tuple[str, str]:
     if key == "external_id" and isinstance(value, int) and not isinstance(value, bool):
         return str(value), ""  # doccano exports numeric ids
     if not isinstance(value, str):
-        return "", f"'{key}' must be a string, not {_json_type(value)}"
+        return "", f"'{key}' must be a string, not {jsonsafe.json_type(value)}"
     # JSON escapes can smuggle in what the byte-level checks cannot see.
     if "\x00" in value:
         return "", f"'{key}' contains a NUL character (\\u0000)"
@@ -438,7 +424,9 @@ def _parse_date(value: str, errors: list[str]) -> datetime.date | None:
 
 def _parse_labels(label: Any, length: int, errors: list[str]) -> tuple[tuple[int, int, str], ...]:
     if not isinstance(label, list):
-        errors.append(f"'label' must be a list of [start, end, \"code\"], not {_json_type(label)}")
+        errors.append(
+            f"'label' must be a list of [start, end, \"code\"], not {jsonsafe.json_type(label)}"
+        )
         return ()
     spans: set[tuple[int, int, str]] = set()
     for number, item in enumerate(label, start=1):

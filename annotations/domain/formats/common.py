@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from annotations.domain.formats.files import json_type
 from annotations.domain.formats.model import (
     FormatResult,
     ImportedDocument,
@@ -22,6 +21,7 @@ from annotations.domain.formats.model import (
     Skipped,
 )
 from annotations.domain.formats.offsets import TextOffsets, Unit
+from annotations.domain.jsonsafe import json_type
 from annotations.domain.textio import derive_title
 
 __all__ = ["Collector", "decode", "is_int", "json_type", "read_meta", "text_problem", "where"]

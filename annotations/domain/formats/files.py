@@ -24,7 +24,6 @@ __all__ = [
     "iter_jsonl",
     "json_line",
     "json_problem",
-    "json_type",
     "loads",
     "safe_file_name",
     "unique_names",
@@ -139,20 +138,6 @@ def array_items(text: str) -> list[tuple[int, int]] | None:
     return None
 
 
-def json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return "an object"
-
-
 def iter_jsonl(name: str, text: str, out: Collector) -> Iterable[tuple[int, dict[str, Any]]]:
     """(line number, object) for each non-empty line; problems for the rest.
 
@@ -177,7 +162,7 @@ def iter_jsonl(name: str, text: str, out: Collector) -> Iterable[tuple[int, dict
             out.problem(name, number, json_problem(err))
             continue
         if not isinstance(record, dict):
-            out.problem(name, number, f"expected a JSON object, got {json_type(record)}")
+            out.problem(name, number, f"expected a JSON object, got {jsonsafe.json_type(record)}")
             continue
         yield number, record
 
