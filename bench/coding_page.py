@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import random
 
-from annotations.services import assignments, codebook, imports, people, projects
-
 from . import fresh_database, median, p95, timed
 
 ARTICLE_CHARS = 50_000
@@ -74,6 +72,7 @@ def build(rng: random.Random):
     from django.contrib.auth import get_user_model
 
     from annotations.models import Span
+    from annotations.services import assignments, codebook, imports, people, projects
 
     project = projects.project_create(name="Benchmark", blind=True)
     codes = [

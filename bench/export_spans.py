@@ -22,9 +22,6 @@ import sys
 import time
 from pathlib import Path
 
-from annotations.domain.textio import sha256_text
-from annotations.services import codebook, people, projects
-
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "var" / "bench"
 SPANS_PER_DOCUMENT = 500
@@ -125,6 +122,9 @@ def _setup() -> None:
 
 
 def _build(spans: int) -> dict:
+    from annotations.domain.textio import sha256_text
+    from annotations.services import codebook, people, projects
+
     _setup()
     from django.contrib.auth import get_user_model
     from django.core.management import call_command

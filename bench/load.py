@@ -29,8 +29,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from annotations.services import assignments, codebook, imports, people, projects
-
 from . import _servers
 
 DB_NAME = "framing_bench"
@@ -84,6 +82,7 @@ def seed(*, coders: int, doc_chars: int, seeded_spans: int) -> dict:
     from django.utils.crypto import get_random_string
 
     from annotations.models import Assignment, AssignmentStatus, Span
+    from annotations.services import assignments, codebook, imports, people, projects
 
     rng = random.Random(9)
     project = projects.project_create(name="Load study")
