@@ -122,15 +122,14 @@ def _setup() -> None:
 
 
 def _build(spans: int) -> dict:
-    from annotations.domain.textio import sha256_text
-    from annotations.services import codebook, people, projects
-
     _setup()
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection, transaction
 
+    from annotations.domain.textio import sha256_text
     from annotations.models import Assignment, AssignmentStatus, Document, Project, Span
+    from annotations.services import codebook, people, projects
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
