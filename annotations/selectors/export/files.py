@@ -165,7 +165,7 @@ def _matrices(
 
 
 def spans_csv_chunks(project: Project, spec: ExportSpec) -> Iterator[str]:
-    return shape.iter_csv(shape.SPAN_COLUMNS, span_rows(project, spec), spec.flavour)
+    return shape.iter_csv_cells(shape.SPAN_COLUMNS, span_rows(project, spec), spec.flavour)
 
 
 class _Sink:
