@@ -6,11 +6,16 @@ import csv
 import io
 import json
 import re
+import threading
 import zipfile
 
 import pytest
+from django.db import connection, connections
 from django.urls import reverse
 
+from annotations import forms
+from annotations.models import Span
+from annotations.selectors.export import files
 from annotations.services import spans
 
 DOWNLOADS = ("export-spans-csv", "export-spans-jsonl", "export-bundle")
@@ -261,3 +266,34 @@ def test_export_corpus_writes_a_tool_format_into_folders(tagged, tmp_path):
     ]
     ann = (tmp_path / "coder_a" / f"{tagged['document'].pk}.ann").read_text(encoding="utf-8")
     assert ann.startswith("T1\tSourcing 0 14\tOfficials said")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's snapshot isolation")
+def test_a_download_reads_one_state_of_the_database_while_it_streams(tagged):
+    """A span saved while a bundle streams is in none of its files (PostgreSQL)."""
+    project = tagged["project"]
+    spec = forms.export_spec(project, names=True)
+    chunks = files.snapshot(lambda: files.zip_chunks(files.export_files(project, spec)))
+    first = next(chunks)  # the download has started: its snapshot is taken
+
+    def tag_meanwhile():
+        text = tagged["document"].text
+        start = text.index("Critics")
+        spans.span_create(
+            assignment=tagged["assignment_b"],
+            code_id=tagged["codes"]["Sourcing"].pk,
+            start=start,
+            end=start + len("Critics"),
+            quote="Critics",
+        )
+        connections.close_all()
+
+    thread = threading.Thread(target=tag_meanwhile)
+    thread.start()
+    thread.join()
+    data = first + b"".join(chunks)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        rows = list(csv.DictReader(io.StringIO(archive.read("spans.csv").decode(), newline="")))
+    assert "Critics" not in {row["quote"] for row in rows}
+    assert Span.objects.filter(quote="Critics").exists()

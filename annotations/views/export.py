@@ -130,7 +130,7 @@ def _file_stem(spec: ExportSpec) -> str:
 def spans_csv(request, project_id: int):
     def build(project, spec):
         response = StreamingHttpResponse(
-            _encoded(files.spans_csv_chunks(project, spec)),
+            _encoded(files.snapshot(lambda: files.spans_csv_chunks(project, spec))),
             content_type="text/csv; charset=utf-8",
         )
         return _attachment(response, project, f"spans-{_file_stem(spec)}.csv")
@@ -143,7 +143,7 @@ def spans_csv(request, project_id: int):
 def spans_jsonl(request, project_id: int):
     def build(project, spec):
         response = StreamingHttpResponse(
-            _encoded(doccano.doccano_chunks(project, spec)),
+            _encoded(files.snapshot(lambda: doccano.doccano_chunks(project, spec))),
             content_type="application/jsonl; charset=utf-8",
         )
         return _attachment(response, project, f"spans-{_file_stem(spec)}.jsonl")
@@ -156,7 +156,7 @@ def spans_jsonl(request, project_id: int):
 def bundle(request, project_id: int):
     def build(project, spec):
         response = StreamingHttpResponse(
-            files.zip_chunks(files.export_files(project, spec)),
+            files.snapshot(lambda: files.zip_chunks(files.export_files(project, spec))),
             content_type="application/zip",
         )
         return _attachment(response, project, f"export-{_file_stem(spec)}.zip")
@@ -190,7 +190,7 @@ def tool_export(request, project_id: int):
         name, offsets = _tool_format(request)
     except InputError as error:
         return _form(request, project, member, error=str(error), status=422)
-    written = tool_formats.format_files(project, spec, name, offsets)
+    written = files.snapshot(lambda: tool_formats.format_files(project, spec, name, offsets))
     stem = f"{FORMATS[name].option}-{offsets or FORMATS[name].default_offsets.value}"
     stem += f"-{'coder' if spec.coder_id is not None else spec.layer}"
     single = tool_formats.single_file(name, offsets)

@@ -108,7 +108,8 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         outdir.mkdir(parents=True, exist_ok=True)
         if tool is not None:
-            for name, content in tool_formats.format_files(target, spec, tool, offsets):
+            chunks = files.snapshot(lambda: tool_formats.format_files(target, spec, tool, offsets))
+            for name, content in chunks:
                 path = _inside(outdir, name)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(content)
@@ -116,7 +117,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Exported “{target.name}” as {FORMATS[tool].title} into {outdir}.")
             return
         written: set[str] = set()
-        for name, source in files.export_files(target, spec):
+        # One state of the database for every file, however long the export takes.
+        for name, source in files.snapshot(lambda: files.export_files(target, spec)):
             if name.lower() in written:  # file names are unique by construction
                 raise CommandError(f"two export files are named {name}; nothing more written")
             written.add(name.lower())

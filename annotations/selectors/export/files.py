@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
 
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ...domain import export as shape
@@ -103,6 +105,7 @@ def _matrices_fact(source: ReliabilityInput) -> str:
 
 
 ChunkSource = Callable[[], Iterable[str | bytes]]
+T = TypeVar("T")
 
 
 def export_files(project: Project, spec: ExportSpec) -> list[tuple[str, ChunkSource]]:
@@ -162,6 +165,24 @@ def _matrices(
         )
         for code_id, name in codes.values_list("pk", "name")
     ]
+
+
+def snapshot(make: Callable[[], Iterable[T]]) -> Iterator[T]:
+    """The chunks ``make()`` produces, every one read from one state of the database.
+
+    On PostgreSQL the whole download runs in one REPEATABLE READ, read-only transaction, held
+    while it streams, so a span saved meanwhile is in every file or in none. (On SQLite a
+    transaction would take the write lock for the length of the download; each batch of rows
+    is read consistently there.)
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        # Inside a transaction already (a caller's, or a test's): it is the snapshot.
+        yield from make()
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield from make()
 
 
 def spans_csv_chunks(project: Project, spec: ExportSpec) -> Iterator[str]:
