@@ -21,6 +21,7 @@ from annotations.agreement import (
     span_f1,
     unitized_alpha,
 )
+from annotations.domain.agreement.span_match import overlap_matches
 from annotations.domain.agreement.unitizing import unitized_components
 
 NAN = math.nan
@@ -399,6 +400,39 @@ def test_span_f1_ignores_input_order_and_which_coder_comes_first(a, b, random):
         expected = span_f1(a, b, match)
         assert span_f1(random.sample(a, len(a)), random.sample(b, len(b)), match) == expected
         assert span_f1(b, a, match) == expected
+
+
+def greedy_overlap_reference(a, b):
+    """Every same-code pair sharing a character, taken greedily by largest overlap, ties by
+    the two spans in sorted order: the rule :func:`overlap_matches` states, done slowly."""
+    candidates = []
+    for x, (sa, ea, ca) in enumerate(a):
+        for y, (sb, eb, cb) in enumerate(b):
+            overlap = min(ea, eb) - max(sa, sb)
+            if ca == cb and overlap > 0:
+                low, high = sorted([(sa, ea), (sb, eb)])
+                candidates.append((-overlap, low, high, x, y))
+    used_a, used_b, pairs = set(), set(), []
+    for *_, x, y in sorted(candidates):
+        if x not in used_a and y not in used_b:
+            used_a.add(x)
+            used_b.add(y)
+            pairs.append((a[x], b[y]))
+    return sorted(pairs)
+
+
+@FAST
+@given(spans_ab, spans_ab)
+def test_overlap_matching_is_the_greedy_rule_it_states(a, b):
+    codes = {"A": 0, "B": 1}
+    rows_a = np.array([(s, e, codes[c]) for s, e, c in a], dtype=np.int64).reshape(-1, 3)
+    rows_b = np.array([(s, e, codes[c]) for s, e, c in b], dtype=np.int64).reshape(-1, 3)
+    got = sorted(
+        (tuple(rows_a[x].tolist()), tuple(rows_b[y].tolist()))
+        for x, y in overlap_matches(rows_a, rows_b)
+    )
+    as_rows = [(s, e, codes[c]) for s, e, c in a], [(s, e, codes[c]) for s, e, c in b]
+    assert got == greedy_overlap_reference(*as_rows)
 
 
 def test_nested_and_stacked_spans_of_other_codes_never_count_as_disagreement():

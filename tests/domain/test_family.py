@@ -19,7 +19,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from annotations.domain.agreement import family
 from annotations.domain.agreement.family import (
+    documents_parts,
     family_from_parts,
     family_parts,
     family_resampled,
@@ -285,6 +287,38 @@ def test_identical_unitizations_agree_perfectly(continuum, n_coders):
 @given(corpora)
 def test_pooled_documents_follow_the_formula_on_pooled_coincidences(documents):
     assert_same(family_from_parts(pool_parts(parts_of(documents))), reference_family(documents))
+
+
+@FAST
+@given(corpora, st.sampled_from([1, 7, family._CHUNK_CELLS]))
+def test_all_documents_at_once_are_each_document_alone(documents, chunk_cells):
+    """The report computes every document's parts in one pass (in chunks of pieces when the
+    codebook is large); each document's parts must be what it gives alone."""
+    values = sorted({s[3] for spans, _, _ in documents for s in spans}, key=str)
+    value_at = {v: i + 1 for i, v in enumerate(values)}
+    rows = [
+        (d, s, e, value_at[v]) for d, (spans, _, _) in enumerate(documents) for _, s, e, v in spans
+    ]
+    doc, starts, ends, value_idx = (
+        np.array([r[i] for r in rows], dtype=np.int64) for i in range(4)
+    )
+    saved, family._CHUNK_CELLS = family._CHUNK_CELLS, chunk_cells
+    try:
+        together = documents_parts(
+            doc,
+            starts,
+            ends,
+            value_idx,
+            np.array([length for _, length, _ in documents]),
+            np.array([len(coders) for _, _, coders in documents]),
+            values,
+        )
+    finally:
+        family._CHUNK_CELLS = saved
+    alone = stack_parts(parts_of(documents))
+    assert together.values == alone.values
+    for name in ("coincidences", "total", "self_weight", "lambda_squares"):
+        np.testing.assert_allclose(getattr(together, name), getattr(alone, name), rtol=1e-12)
 
 
 @FAST

@@ -89,34 +89,152 @@ def family_parts(
     if isinstance(length, bool) or not isinstance(length, int | np.integer) or length < 1:
         raise ValueError("The continuum length must be a positive whole number.")
     starts, ends, value_idx = _validated(list(spans), int(length), coder_list, value_list)
-    m, n_values = len(coder_list), len(value_list) + 1
-
-    cuts = np.unique(np.concatenate(([0, length], starts, ends)))
-    widths = np.diff(cuts).astype(np.float64)
-    first, last = np.searchsorted(cuts, starts), np.searchsorted(cuts, ends)
-    change = np.zeros((cuts.size, n_values))
-    np.add.at(change, (first, value_idx), 1.0)
-    np.add.at(change, (last, value_idx), -1.0)
-    counts = np.cumsum(change, axis=0)[:-1]  # coders holding each value, per piece
-    counts[:, 0] = m - counts[:, 1:].sum(axis=1)
-    weighted = counts * widths[:, None]
-    coincidences = (weighted.T @ counts - np.diag(weighted.sum(axis=0))) / (m - 1)
-
-    lengths = (ends - starts).astype(np.float64)
-    self_weight = np.bincount(value_idx, weights=lengths**2, minlength=n_values)
-    self_weight[0] = m * length - lengths.sum()  # gaps count as runs of one-character units
-    # Pairable length: the mean over the other coders of the overlap with their valued
-    # segments, i.e. the valued matter of all coders under the segment minus the segment itself.
-    valued_prefix = np.concatenate(([0.0], np.cumsum(weighted[:, 1:].sum(axis=1))))
-    pairable = (valued_prefix[last] - valued_prefix[first] - lengths) / (m - 1)
-    lambda_squares = np.bincount(value_idx - 1, weights=pairable**2, minlength=n_values - 1)
+    stacked = documents_parts(
+        np.zeros(starts.size, dtype=np.int64),
+        starts,
+        ends,
+        value_idx,
+        np.array([length], dtype=np.int64),
+        np.array([len(coder_list)], dtype=np.int64),
+        value_list,
+    )
     return FamilyParts(
         values=value_list,
+        coincidences=stacked.coincidences[0],
+        total=stacked.total[0],
+        self_weight=stacked.self_weight[0],
+        lambda_squares=stacked.lambda_squares[0],
+    )
+
+
+def documents_parts(
+    doc: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    value_idx: np.ndarray,
+    lengths: np.ndarray,
+    n_coders: np.ndarray,
+    values: Sequence[Hashable],
+) -> FamilyParts:
+    """Stacked :class:`FamilyParts` of many documents at once, from checked spans.
+
+    Span ``i`` lies in document ``doc[i]`` at ``[starts[i], ends[i])`` (offsets local to the
+    document) with value index ``value_idx[i]`` (1..V); one coder's spans must not overlap.
+    Document ``d`` has length ``lengths[d]`` and ``n_coders[d]`` (at least two) coders.
+
+    The documents are laid end to end and cut at every span and document boundary; between two
+    cuts each coder holds one value. The sums are whole numbers until the last division, so
+    they are exact in any order.
+    """
+    doc, starts, ends, value_idx = (
+        np.asarray(a, dtype=np.int64) for a in (doc, starts, ends, value_idx)
+    )
+    lengths = np.asarray(lengths, dtype=np.int64)
+    m = np.asarray(n_coders, dtype=np.int64)
+    n_docs, n_values = lengths.size, len(values) + 1
+    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+    begin, finish = starts + offsets[doc], ends + offsets[doc]
+    cuts = np.unique(np.concatenate((offsets, [lengths.sum()], begin, finish)))
+    widths = np.diff(cuts)
+    piece_doc = np.searchsorted(offsets, cuts[:-1], side="right") - 1
+    first, last = np.searchsorted(cuts, begin), np.searchsorted(cuts, finish)
+
+    # Valued matter per piece (all coders), for the pairable lengths.
+    covered = np.cumsum(
+        np.bincount(first, minlength=cuts.size) - np.bincount(last, minlength=cuts.size)
+    )[:-1]
+    coincidences = np.zeros(n_docs * n_values * n_values)
+    for lo, hi in _piece_chunks(piece_doc, n_values):
+        chosen = (first >= lo) & (first < hi)
+        coincidences += _chunk_coincidences(
+            first[chosen] - lo,
+            last[chosen] - lo,
+            value_idx[chosen],
+            widths[lo:hi],
+            piece_doc[lo:hi],
+            m[piece_doc[lo:hi]] - covered[lo:hi],
+            n_docs,
+            n_values,
+        )
+    divisor = (m - 1).astype(np.float64)
+    coincidences = coincidences.reshape(n_docs, n_values, n_values) / divisor[:, None, None]
+
+    span_lengths = ends - starts
+    self_weight = np.bincount(
+        doc * n_values + value_idx,
+        weights=(span_lengths**2).astype(np.float64),
+        minlength=n_docs * n_values,
+    ).reshape(n_docs, n_values)
+    # Gaps count as runs of one-character units.
+    self_weight[:, 0] = m * lengths - np.bincount(doc, weights=span_lengths, minlength=n_docs)
+    # Pairable length: the mean over the other coders of the overlap with their valued
+    # segments, i.e. the valued matter of all coders under the segment minus the segment itself.
+    valued_prefix = np.concatenate(([0], np.cumsum(covered * widths)))
+    pairable = (valued_prefix[last] - valued_prefix[first] - span_lengths) / divisor[doc]
+    lambda_squares = np.bincount(
+        doc * (n_values - 1) + value_idx - 1,
+        weights=pairable**2,
+        minlength=n_docs * (n_values - 1),
+    ).reshape(n_docs, n_values - 1)
+    return FamilyParts(
+        values=tuple(values),
         coincidences=coincidences,
-        total=np.float64(m * length),
+        total=(m * lengths).astype(np.float64),
         self_weight=self_weight,
         lambda_squares=lambda_squares,
     )
+
+
+_CHUNK_CELLS = 4_000_000  # pieces x values held at once: bounds memory for large codebooks
+
+
+def _piece_chunks(piece_doc: np.ndarray, n_values: int) -> list[tuple[int, int]]:
+    """Ranges of pieces, cut at document boundaries, each small enough to tabulate densely."""
+    size = max(1, _CHUNK_CELLS // n_values)
+    doc_starts = np.flatnonzero(np.concatenate(([True], piece_doc[1:] != piece_doc[:-1])))
+    bounds, lo = [], 0
+    while lo < piece_doc.size:
+        # The first document boundary at or after lo + size (a long document stays whole).
+        at = np.searchsorted(doc_starts, lo + size)
+        hi = int(doc_starts[at]) if at < doc_starts.size else piece_doc.size
+        bounds.append((lo, hi))
+        lo = hi
+    return bounds
+
+
+def _chunk_coincidences(
+    first: np.ndarray,
+    last: np.ndarray,
+    value_idx: np.ndarray,
+    widths: np.ndarray,
+    piece_doc: np.ndarray,
+    gap_count: np.ndarray,
+    n_docs: int,
+    n_values: int,
+) -> np.ndarray:
+    """``sum over pieces of width * (n_a n_b - [a = b] n_a)`` per document and value pair, flat.
+
+    ``n_v`` is how many coders hold value ``v`` on the piece; only the values present on a piece
+    are paired, so the work grows with the coders per piece, not with the codebook squared.
+    """
+    n_pieces = widths.size
+    change = np.bincount(first * n_values + value_idx, minlength=(n_pieces + 1) * n_values)
+    change -= np.bincount(last * n_values + value_idx, minlength=(n_pieces + 1) * n_values)
+    counts = np.cumsum(change.reshape(n_pieces + 1, n_values), axis=0)[:-1]
+    counts[:, 0] = gap_count
+    piece, value = np.nonzero(counts)
+    count = counts[piece, value]
+    per_piece = np.bincount(piece, minlength=n_pieces)
+    entry_start = np.cumsum(per_piece) - per_piece
+    partners = per_piece[piece]
+    a = np.repeat(np.arange(piece.size), partners)
+    b = np.repeat(entry_start[piece] - (np.cumsum(partners) - partners), partners) + np.arange(
+        a.size
+    )
+    pa = piece[a]
+    weight = widths[pa] * count[a] * (count[b] - (value[a] == value[b]))
+    index = (piece_doc[pa] * n_values + value[a]) * n_values + value[b]
+    return np.bincount(index, weights=weight.astype(np.float64), minlength=n_docs * n_values**2)
 
 
 def _validated(

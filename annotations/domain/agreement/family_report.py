@@ -10,18 +10,15 @@ finished coders counts, and the bootstrap reweights the same parts.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from itertools import pairwise
+from dataclasses import dataclass
 
 import numpy as np
 
 from annotations.domain.agreement.corpus import Corpus, interval
 from annotations.domain.agreement.family import (
-    FamilyParts,
+    documents_parts,
     family_from_parts,
-    family_parts,
     family_resampled,
-    stack_parts,
 )
 from annotations.domain.agreement.result import Estimate
 from annotations.domain.agreement.unitizing import merge_intervals
@@ -29,58 +26,74 @@ from annotations.domain.agreement.unitizing import merge_intervals
 NO_DOCUMENTS = "undefined: no document has two or more coders who finished it"
 
 
-def merged_segments(corpus: Corpus) -> dict[int, list[tuple[int, int, int, int]]]:
-    """Per document: (coder, start, end, code) with one coder's same-code overlaps merged,
-    offsets local to the document."""
-    groups: dict[tuple[int, int, int], tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
-    for d, r, c, s, e in zip(
-        corpus.span_doc.tolist(),
-        corpus.span_coder.tolist(),
-        corpus.span_code.tolist(),
-        corpus.span_start.tolist(),
-        corpus.span_end.tolist(),
-        strict=True,
-    ):
-        starts, ends = groups[(d, r, c)]
-        starts.append(s)
-        ends.append(e)
-    segments: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
-    for (d, r, c), (starts, ends) in groups.items():
-        s, e, _ = merge_intervals(np.array(starts), np.array(ends))
-        offset = int(corpus.offsets[d])
-        segments[d].extend(
-            (r, int(a) - offset, int(b) - offset, c) for a, b in zip(s, e, strict=True)
-        )
-    return segments
+@dataclass(frozen=True)
+class Segments:
+    """Every coder's spans with one coder's same-code overlaps merged, as flat arrays in
+    document, coder, code, start order; offsets local to the document."""
+
+    doc: np.ndarray
+    coder: np.ndarray
+    code: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
 
 
-def overlapping_documents(segments: dict[int, list[tuple[int, int, int, int]]]) -> list[int]:
+def merged_segments(corpus: Corpus) -> Segments:
+    # Each (coder, code) group is moved to its own stretch of the line, past the corpus's end,
+    # so one sorted merge handles all groups and never joins two of them.
+    stride = int(corpus.lengths.sum()) + 1
+    group = corpus.span_code * len(corpus.coders) + corpus.span_coder
+    start, end, _ = merge_intervals(
+        corpus.span_start + group * stride, corpus.span_end + group * stride
+    )
+    group = start // stride
+    start, end = start - group * stride, end - group * stride
+    doc = corpus.doc_of(start)
+    code, coder = np.divmod(group, len(corpus.coders))
+    order = np.lexsort((start, code, coder, doc))
+    offset = corpus.offsets[doc]
+    return Segments(
+        doc[order], coder[order], code[order], (start - offset)[order], (end - offset)[order]
+    )
+
+
+def overlapping_documents(segments: Segments) -> list[int]:
     """Documents where a coder's spans of different codes share characters."""
-    found = []
-    for d, rows in segments.items():
-        by_coder: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        for r, s, e, _ in rows:
-            by_coder[r].append((s, e))
-        for spans in by_coder.values():
-            spans.sort()
-            if any(b[0] < a[1] for a, b in pairwise(spans)):
-                found.append(d)
-                break
-    return sorted(found)
+    if segments.doc.size == 0:
+        return []
+    # One stretch per (document, coder); a segment starting before the furthest end so far in
+    # its stretch overlaps an earlier one.
+    stride = int(segments.end.max()) + 1
+    key = segments.doc * (int(segments.coder.max()) + 1) + segments.coder
+    start, end = segments.start + key * stride, segments.end + key * stride
+    order = np.lexsort((end, start))
+    start, end = start[order], end[order]
+    reach = np.maximum.accumulate(end)
+    clash = np.flatnonzero(start[1:] < reach[:-1]) + 1
+    return sorted(set(segments.doc[order][clash].tolist()))
 
 
 class FamilyLayer:
     """Per-document family parts for the values ``codes`` (indices into the corpus's codes)."""
 
-    def __init__(self, corpus: Corpus, segments: dict, codes: list[int]) -> None:
+    def __init__(self, corpus: Corpus, segments: Segments, codes: list[int]) -> None:
         self.codes = codes
-        wanted = set(codes)
-        parts: list[FamilyParts] = []
-        for d in range(corpus.n_docs):
-            coders = np.flatnonzero(corpus.member[d]).tolist()
-            rows = [row for row in segments.get(d, ()) if row[3] in wanted]
-            parts.append(family_parts(rows, int(corpus.lengths[d]), coders, codes))
-        self.stacked = stack_parts(parts) if parts else None
+        value_of = np.zeros(len(corpus.codes), dtype=np.int64)
+        value_of[codes] = np.arange(1, len(codes) + 1)
+        chosen = value_of[segments.code] > 0
+        self.stacked = (
+            documents_parts(
+                segments.doc[chosen],
+                segments.start[chosen],
+                segments.end[chosen],
+                value_of[segments.code[chosen]],
+                corpus.lengths,
+                corpus.doc_r,
+                codes,
+            )
+            if corpus.n_docs
+            else None
+        )
 
     def estimates(self, weights: np.ndarray, n_docs: int) -> dict[str, Estimate]:
         if self.stacked is None:

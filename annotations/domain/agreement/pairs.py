@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from itertools import combinations
 
 import numpy as np
@@ -29,12 +28,9 @@ def coder_pairs(corpus: Corpus, nominal: list[NominalParts]) -> dict:
             tables.append(np.array([[units - a - b + both, b - both], [a - both, both]]))
         a_rows = _pair_spans(corpus, i, shared)
         b_rows = _pair_spans(corpus, j, shared)
-        exact = Counter(map(tuple, a_rows.tolist())) & Counter(map(tuple, b_rows.tolist()))
-        exact_by_code = np.bincount(
-            [key[2] for key, n in exact.items() for _ in range(n)], minlength=n_codes
-        )
-        matched = overlap_matches(a_rows, b_rows)
-        overlap_by_code = np.bincount([int(a_rows[x, 2]) for x, _ in matched], minlength=n_codes)
+        exact_by_code = _exact_matches_by_code(a_rows, b_rows, n_codes)
+        matched = np.array([x for x, _ in overlap_matches(a_rows, b_rows)], dtype=np.int64)
+        overlap_by_code = np.bincount(a_rows[matched, 2], minlength=n_codes)
         size_a = np.bincount(a_rows[:, 2], minlength=n_codes)
         size_b = np.bincount(b_rows[:, 2], minlength=n_codes)
         per_code = {
@@ -64,6 +60,22 @@ def _pair_spans(corpus: Corpus, coder: int, shared: np.ndarray) -> np.ndarray:
     return np.stack(
         [corpus.span_start[chosen], corpus.span_end[chosen], corpus.span_code[chosen]], axis=1
     )
+
+
+def _exact_matches_by_code(a: np.ndarray, b: np.ndarray, n_codes: int) -> np.ndarray:
+    """Identical rows matched one to one (a multiset intersection), counted per code."""
+    rows = np.concatenate((a, b))
+    if len(rows) == 0:
+        return np.zeros(n_codes, dtype=np.int64)
+    side = np.concatenate((np.zeros(len(a), np.int64), np.ones(len(b), np.int64)))
+    order = np.lexsort((rows[:, 1], rows[:, 0], rows[:, 2]))
+    rows, side = rows[order], side[order]
+    new_group = np.concatenate(([True], (rows[1:] != rows[:-1]).any(axis=1)))
+    group = np.cumsum(new_group) - 1
+    from_b = np.bincount(group, weights=side).astype(np.int64)
+    from_a = np.bincount(group).astype(np.int64) - from_b
+    code = rows[new_group, 2]
+    return np.bincount(code, weights=np.minimum(from_a, from_b), minlength=n_codes).astype(np.int64)
 
 
 def _f1(matches: int, sizes: int) -> float | None:

@@ -62,11 +62,19 @@ def overlap_matches(a: np.ndarray, b: np.ndarray) -> list[tuple[int, int]]:
     high_s = np.where(a_first, b_s[ib], a_s[ia])
     high_e = np.where(a_first, b_e[ib], a_e[ia])
     ranked = np.lexsort((high_e, high_s, low_e, low_s, -overlap))
+    ia, ib = ia[ranked], ib[ranked]
+    # A candidate that shares neither of its spans with another candidate is always taken;
+    # only the contested ones need the greedy pass, in rank order.
+    taken = (np.bincount(ia, minlength=len(a))[ia] == 1) & (
+        np.bincount(ib, minlength=len(b))[ib] == 1
+    )
     used_a = np.zeros(len(a), dtype=bool)
     used_b = np.zeros(len(b), dtype=bool)
-    pairs = []
-    for x, y in zip(ia[ranked].tolist(), ib[ranked].tolist(), strict=True):
+    contested = np.flatnonzero(~taken)
+    for k, x, y in zip(
+        contested.tolist(), ia[contested].tolist(), ib[contested].tolist(), strict=True
+    ):
         if not used_a[x] and not used_b[y]:
             used_a[x] = used_b[y] = True
-            pairs.append((x, int(order[y])))
-    return pairs
+            taken[k] = True
+    return list(zip(ia[taken].tolist(), order[ib[taken]].tolist(), strict=True))

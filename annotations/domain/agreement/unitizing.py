@@ -80,7 +80,8 @@ def unitized_components(
     result = {}
     for code in wanted:
         per_coder = grouped.get(code, [[] for _ in coder_list])
-        result[code] = _code_components(per_coder, int(length))
+        arrays = [np.array(i, dtype=np.int64).reshape(-1, 2).T for i in per_coder]
+        result[code] = code_components(arrays, int(length))
     return result
 
 
@@ -90,12 +91,14 @@ def _coder_list(spans: list, coders: Sequence[Hashable] | None) -> list[Hashable
     return sorted({s[0] for s in spans}, key=str)
 
 
-def _code_components(per_coder: list[list[tuple[int, int]]], length: int) -> UnitizedComponents:
+def code_components(
+    per_coder: Sequence[tuple[np.ndarray, np.ndarray]], length: int
+) -> UnitizedComponents:
+    """One code's components from each coder's span starts and ends on ``[0, length)``."""
     merged = []
     merges = 0
-    for intervals in per_coder:
-        arr = np.array(intervals, dtype=np.int64).reshape(-1, 2)
-        starts, ends, n_merged = merge_intervals(arr[:, 0], arr[:, 1])
+    for starts, ends in per_coder:
+        starts, ends, n_merged = merge_intervals(starts, ends)
         merged.append((starts, ends))
         merges += n_merged
     r = len(merged)

@@ -14,8 +14,8 @@ import numpy as np
 
 from annotations.domain.agreement.corpus import Corpus, draw_counts
 from annotations.domain.agreement.unitizing import (
+    code_components,
     merge_intervals,
-    unitized_components,
     unitizing_observed_terms,
 )
 
@@ -40,20 +40,21 @@ def alpha_u_point(corpus: Corpus, eligible: np.ndarray) -> list:
     lengths = corpus.lengths[eligible]
     shift[eligible] = np.concatenate(([0], np.cumsum(lengths)[:-1])) - corpus.offsets[eligible]
     keep = np.isin(corpus.span_doc, eligible)
-    spans = zip(
-        corpus.span_coder[keep].tolist(),
-        (corpus.span_start + shift[corpus.span_doc])[keep].tolist(),
-        (corpus.span_end + shift[corpus.span_doc])[keep].tolist(),
-        corpus.span_code[keep].tolist(),
-        strict=True,
-    )
+    coder = corpus.span_coder[keep]
+    code = corpus.span_code[keep]
+    start = (corpus.span_start + shift[corpus.span_doc])[keep]
+    end = (corpus.span_end + shift[corpus.span_doc])[keep]
     total = int(lengths.sum())
     if total == 0:
         return []
-    parts = unitized_components(
-        spans, total, coders=coders.tolist(), codes=list(range(len(corpus.codes)))
-    )
-    return [parts[c] for c in range(len(corpus.codes))]
+    result = []
+    for c in range(len(corpus.codes)):
+        per_coder = []
+        for r in coders.tolist():
+            chosen = (code == c) & (coder == r)
+            per_coder.append((start[chosen], end[chosen]))
+        result.append(code_components(per_coder, total))
+    return result
 
 
 def pooled_u(parts: list) -> float | None:
