@@ -9,6 +9,7 @@ from django.contrib import admin
 
 from .models import (
     AgreementRun,
+    ApiToken,
     Assignment,
     AuditEvent,
     Code,
@@ -125,10 +126,17 @@ class AgreementRunAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["at", "actor", "action", "object_type", "object_id", "project"]
+    list_display = ["at", "actor", "action", "object_type", "object_id", "project", "via"]
     list_filter = ["action", "object_type", "project"]
 
 
 @admin.register(WorkerCheck)
 class WorkerCheckAdmin(ReadOnlyAdmin):
     list_display = ["token", "hostname", "at"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    # The secret is never stored; its hash is no use to anyone and is not shown.
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    exclude = ["token_hash"]

@@ -7,7 +7,8 @@ tests on SQLite and fail in production with a server error.
 
 from __future__ import annotations
 
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 
 
 def _has_nul(querydict) -> bool:
@@ -16,26 +17,34 @@ def _has_nul(querydict) -> bool:
     )
 
 
+NUL_MESSAGE = "The request contains a NUL character, which cannot be stored."
+
+
+def _refused(request):
+    if request.path.startswith("/api/"):  # the JSON API answers every error in JSON
+        return JsonResponse({"detail": NUL_MESSAGE}, status=400)
+    return HttpResponseBadRequest(NUL_MESSAGE, content_type="text/plain; charset=utf-8")
+
+
 class RejectNulMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         if "\x00" in request.path or _has_nul(request.GET):
-            return HttpResponseBadRequest(
-                "The request contains a NUL character, which cannot be stored.",
-                content_type="text/plain; charset=utf-8",
-            )
+            return _refused(request)
         if request.method == "POST" and request.content_type in (
             "application/x-www-form-urlencoded",
             "multipart/form-data",
         ):
-            files = [f.name for f in request.FILES.values()] if request.FILES else []
+            try:
+                files = [f.name for f in request.FILES.values()] if request.FILES else []
+            except MultiPartParserError:
+                if not request.path.startswith("/api/"):
+                    raise  # Django answers 400
+                return JsonResponse({"detail": "The multipart body could not be read."}, status=400)
             if _has_nul(request.POST) or any("\x00" in (name or "") for name in files):
-                return HttpResponseBadRequest(
-                    "The request contains a NUL character, which cannot be stored.",
-                    content_type="text/plain; charset=utf-8",
-                )
+                return _refused(request)
         return self.get_response(request)
 
 

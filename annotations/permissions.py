@@ -15,6 +15,7 @@ from django.http import Http404
 
 from .models import (
     AgreementRun,
+    ApiToken,
     Assignment,
     AssignmentStatus,
     Code,
@@ -294,6 +295,74 @@ def access_gold(user, gold_id: int) -> tuple[GoldSpan, Document, Membership]:
     return gold, document, member
 
 
+# --- Reading documents, spans, assignments and runs by id (the JSON API) -------------------
+
+
+def visible_documents(project: Project, member: Membership):
+    """The project's documents a member may read: all for reviewers and managers, a coder's
+    assigned ones for a coder."""
+    documents = Document.objects.filter(project=project)
+    if member.role in REVIEW_ROLES:
+        return documents
+    return documents.filter(assignments__coder_id=member.user_id)
+
+
+def access_document(user, document_id: int) -> tuple[Document, Membership]:
+    """A document its project's reviewers and managers may read, and its assigned coders."""
+    document = Document.objects.select_related("project").filter(pk=document_id).first()
+    if document is None:
+        raise _not_found()
+    _, member = access_project(user, document.project_id)
+    if member.role not in REVIEW_ROLES and not document.assignments.filter(coder=user).exists():
+        raise _not_found()
+    return document, member
+
+
+def visible_spans(document: Document, member: Membership):
+    """The live coders' spans of a document a member may read: every coder's for reviewers
+    and managers, only their own for a coder (in open projects too, as on every page)."""
+    spans = Span.objects.live().filter(assignment__document=document)
+    if member.role in REVIEW_ROLES:
+        return spans
+    return spans.filter(assignment__coder_id=member.user_id)
+
+
+def access_own_assignment(user, assignment_id: int) -> Assignment:
+    """The user's own assignment, by its id (see :func:`access_assignment`)."""
+    document_id = (
+        Assignment.objects.filter(pk=assignment_id, coder=user)
+        .values_list("document_id", flat=True)
+        .first()
+        if user.is_authenticated
+        else None
+    )
+    if document_id is None:
+        raise _not_found()
+    return access_assignment(user, document_id)
+
+
+def access_agreement_run(user, run_id: int) -> tuple[AgreementRun, Membership]:
+    """A run of a project whose agreement the user may see (see :func:`access_agreement`)."""
+    project_id = AgreementRun.objects.filter(pk=run_id).values_list("project_id", flat=True).first()
+    if project_id is None:
+        raise _not_found()
+    project, member = access_agreement(user, project_id)
+    return access_run(project, run_id), member
+
+
+def export_coder_layers(project: Project, member: Membership) -> dict[str, int]:
+    """One coder's export layer, by the label the member sees (never a user id): every
+    coder's for reviewers and managers, only their own for a coder."""
+    from .selectors.export.rows import reliability_coders
+    from .selectors.export.spec import coder_labels
+
+    labels = coder_labels(project, names=may_choose_names(member) or not project.blind)
+    coders = reliability_coders(project, ExportSpec())
+    if member.role == Role.CODER:
+        coders = [uid for uid in coders if uid == member.user_id]
+    return {labels[uid]: uid for uid in coders if uid in labels}
+
+
 # --- Accounts and the whole site --------------------------------------------------------------
 
 
@@ -378,3 +447,13 @@ def access_project_invitation(project: Project, invitation_id: int) -> Invitatio
     if invitation is None:
         raise _not_found()
     return invitation
+
+
+def access_own_token(user, token_id: int) -> ApiToken:
+    """One of the user's own API tokens: nobody else may see or revoke it."""
+    token = (
+        ApiToken.objects.filter(pk=token_id, user=user).first() if user.is_authenticated else None
+    )
+    if token is None:
+        raise _not_found()
+    return token

@@ -4,7 +4,7 @@ Every pattern here is enumerated by the authorization matrix test: a new URL wit
 entry there makes that test fail. Ids in paths are ``<id:...>`` (see ``converters``).
 """
 
-from .views import agreement, audit, coding, export, invitations, manage, review, work
+from .views import agreement, audit, coding, export, invitations, manage, review, tokens, work
 
 urlpatterns = [
     *work.urlpatterns,
@@ -15,4 +15,5 @@ urlpatterns = [
     *export.urlpatterns,
     *audit.urlpatterns,
     *invitations.urlpatterns,
+    *tokens.urlpatterns,
 ]

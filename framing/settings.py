@@ -197,6 +197,11 @@ FRAMING_MAX_UPLOAD_BYTES = int(os.environ.get("FRAMING_MAX_UPLOAD_BYTES", "10000
 DATA_UPLOAD_MAX_MEMORY_SIZE = FRAMING_MAX_UPLOAD_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = FRAMING_MAX_UPLOAD_BYTES + 1024 * 1024
 
+# --- API ----------------------------------------------------------------------
+
+# Writes (POST, PATCH, DELETE) per personal API token and minute; 0 for no limit.
+FRAMING_API_WRITES_PER_MINUTE = int(os.environ.get("FRAMING_API_WRITES_PER_MINUTE", "120"))
+
 # --- Security headers ---------------------------------------------------------
 
 CONTENT_SECURITY_POLICY = {

@@ -17,7 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from annotations.domain.settling import item_key
 from annotations.models import AssignmentStatus
 from annotations.selectors.review import document_alignment
-from annotations.services import assignments, review
+from annotations.services import assignments, review, tokens
 
 ROLES = ("anonymous", "outsider", "coder_a", "coder_b", "reviewer", "manager")
 USERS = frozenset(ROLES) - {"anonymous"}
@@ -28,8 +28,9 @@ CODERS_ASSIGNED = frozenset({"coder_a", "coder_b"})
 CODER_A = frozenset({"coder_a"})
 OUTSIDER = frozenset({"outsider"})
 
-# Django's own pages: not ours to authorise (the admin checks is_staff itself).
-EXEMPT_NAMESPACES = {"admin"}
+# Django's own pages: not ours to authorise (the admin checks is_staff itself). The JSON
+# API has its own matrix over its operations (tests/api/test_api_authorization.py).
+EXEMPT_NAMESPACES = {"admin", "api"}
 # Password-set links work without logging in: the signed token is the credential.
 # An invitation link works without logging in: its token is the credential (tested in
 # test_invitations).
@@ -99,6 +100,10 @@ def finished_with_feedback(w):
     finished(w)
     w["project"].feedback_to_coders = True
     w["project"].save()
+
+
+def coder_a_token(w):
+    w["token"] = tokens.api_token_create(user=w["coder_a"], name="laptop")[0]
 
 
 def new_span_data(w):
@@ -213,6 +218,11 @@ MATRIX: dict[str, Route] = {
         "POST",
         MANAGERS,
         lambda w: {"project_id": w["project"].pk, "assignment_id": w["assignment_b"].pk},
+    ),
+    # API tokens: every user has their own page; only a token's owner may revoke it.
+    "api-tokens": Route("GET", USERS),
+    "api-token-revoke": Route(
+        "POST", CODER_A, lambda w: {"token_id": w["token"].pk}, prepare=coder_a_token
     ),
 }
 

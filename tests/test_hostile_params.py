@@ -97,6 +97,8 @@ PARAMS: dict[str, dict[str, str]] = {
     },
     "manage-assignment-add": {"document": ID, "coder": ID, "page": INT},
     "manage-assignment-remove": {"page": INT},
+    "api-tokens": {},
+    "api-token-revoke": {},
 }
 
 HUGE = st.sampled_from(["9" * 5000, "1" + "0" * 24, str(2**63), str(2**64), "-" + "9" * 30])

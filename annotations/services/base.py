@@ -8,6 +8,9 @@ when they do.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+from dataclasses import dataclass
+
 from ..models import AuditEvent, Project
 
 
@@ -17,6 +20,19 @@ class ServiceError(ValueError):
 
 class ConflictError(ServiceError):
     """The object changed since the client last saw it, or is frozen (HTTP 409)."""
+
+
+@dataclass(frozen=True)
+class AuditSource:
+    """Where the changes of the current request come from, for their audit events."""
+
+    via: str  # "api"
+    token_id: int | None = None  # the personal API token used, if any
+
+
+# Set by the API's authentication for the duration of one request (annotations.api.auth),
+# so every event a service records then says so, without a parameter in every service.
+audit_source: ContextVar[AuditSource | None] = ContextVar("audit_source", default=None)
 
 
 def actor_or_none(actor):
@@ -30,6 +46,7 @@ def audit_record(
     """Record one change. ``project`` may be left out when ``document`` is given."""
     if project is None and document is not None:
         project = document.project_id  # an id: no query
+    source = audit_source.get()
     return AuditEvent.objects.create(
         actor=actor_or_none(actor),
         project_id=project.pk if isinstance(project, Project) else project,
@@ -39,4 +56,6 @@ def audit_record(
         object_id=obj.pk,
         before=before,
         after=after,
+        via=source.via if source else "",
+        api_token_id=source.token_id if source else None,
     )

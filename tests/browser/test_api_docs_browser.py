@@ -1,0 +1,23 @@
+"""The API's browsable docs load in a real browser from the app's own files, under its
+Content Security Policy (a violation fails the test), and try a call with the session."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_docs_page_runs_under_the_csp_and_tries_a_call(coding, study):
+    page = coding.open(study["manager"], "/api/v1/docs")
+    page.wait_for_selector("#operations-projects-list_projects")
+    assert page.locator(".opblock").count() >= 16
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.click("#operations-projects-list_projects .opblock-summary")
+    page.click("#operations-projects-list_projects .try-out__btn")
+    page.click("#operations-projects-list_projects .execute")
+    page.wait_for_selector("#operations-projects-list_projects .response .microlight")
+    body = page.locator("#operations-projects-list_projects .responses-table .microlight")
+    assert "Study" in body.first.inner_text()
+    assert all(url.startswith(coding.url) for url in requests), requests
