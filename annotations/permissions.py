@@ -73,6 +73,27 @@ def access_review(user, project_id: int) -> tuple[Project, Membership]:
     return access_project(user, project_id, roles=REVIEW_ROLES)
 
 
+def reviewer_memberships(user) -> list[Membership]:
+    """The user's memberships in projects they review or manage, by project name."""
+    if not user.is_authenticated:
+        return []
+    return list(
+        Membership.objects.filter(user=user, role__in=REVIEW_ROLES)
+        .select_related("project")
+        .order_by("project__name", "project_id")
+    )
+
+
+def managed_memberships(user) -> list[Membership]:
+    if not user.is_authenticated:
+        return []
+    return list(
+        Membership.objects.filter(user=user, role=Role.MANAGER)
+        .select_related("project")
+        .order_by("project__name", "project_id")
+    )
+
+
 def can_see_other_coders(member: Membership) -> bool:
     """Reviewers and managers see everyone's work; coders only in open (non-blind) projects."""
     return member.role in REVIEW_ROLES or not member.project.blind
@@ -382,6 +403,13 @@ class SiteRights:
     manages: bool = False  # manages at least one project
     reviews: bool = False  # reviews or manages at least one project
     invitations: int = 0  # pending invitations waiting for their answer
+    codes: bool = False  # codes in at least one project (or has documents assigned)
+
+    @property
+    def offers_work(self) -> bool:
+        """ "My work" is worth a link: the user codes, has invitations to answer, or has
+        nothing else (it then says they are in no project yet)."""
+        return self.codes or bool(self.invitations) or not (self.reviews or self.manages)
 
 
 def site_rights(user) -> SiteRights:
@@ -407,11 +435,13 @@ def site_rights(user) -> SiteRights:
         .annotate(
             manages=Exists(Membership.objects.filter(user=OuterRef("pk"), role=Role.MANAGER)),
             reviews=Exists(Membership.objects.filter(user=OuterRef("pk"), role__in=REVIEW_ROLES)),
+            codes=Exists(Membership.objects.filter(user=OuterRef("pk"), role=Role.CODER))
+            | Exists(Assignment.objects.filter(coder=OuterRef("pk"))),
             creator=Exists(create.filter(user=OuterRef("pk")))
             | Exists(create.filter(group__user=OuterRef("pk"))),
             waiting=Subquery(pending[:1]),
         )
-        .values("manages", "reviews", "creator", "waiting", "is_superuser", "is_active")
+        .values("manages", "reviews", "codes", "creator", "waiting", "is_superuser", "is_active")
         .first()
     )
     if row is None:
@@ -421,6 +451,7 @@ def site_rights(user) -> SiteRights:
         manages=row["manages"],
         reviews=row["reviews"],
         invitations=row["waiting"] or 0,
+        codes=row["codes"],
     )
 
 

@@ -137,6 +137,8 @@ MATRIX: dict[str, Route] = {
         "POST", REVIEWERS, lambda w: {"project_id": w["project"].pk, "run_id": w["run"].pk}
     ),
     # Review: reviewers and managers; feedback only for the document's own coders.
+    # Lists only the projects the user reviews (none: says so), so everyone may open it.
+    "review-home": Route("GET", USERS),
     "review-queue": Route("GET", REVIEWERS, project_kw),
     "review-next": Route("GET", REVIEWERS, project_kw),
     "review": Route("GET", REVIEWERS, document_kw, prepare=both_done),

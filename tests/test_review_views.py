@@ -295,10 +295,11 @@ def test_page_and_queue_queries_do_not_grow_with_spans_or_documents(
     review_services.gold_accept_agreed(document=large, actor=study["reviewer"])
     client.force_login(study["reviewer"])
     for document in (small, large):
-        # 12 for the page, 1 for the header's site rights; neither grows with the data.
-        with django_assert_max_num_queries(13):
+        # 13 for the page (one of them the coders' notes of the spans shown), 1 for the
+        # header's site rights; neither grows with the data.
+        with django_assert_max_num_queries(14):
             assert client.get(reverse("review", args=[document.pk])).status_code == 200
-        with django_assert_max_num_queries(12):
+        with django_assert_max_num_queries(13):
             response = client.get(reverse("review", args=[document.pk]), **HX)
             assert response.status_code == 200
     with django_assert_max_num_queries(13):
@@ -442,7 +443,9 @@ def test_agreed_items_are_listed_with_the_window_whose_text_they_are_in(client, 
     url = reverse("review", args=[document.pk])
     first = client.get(url).content.decode()
     later = client.get(url + "?row=31", **HX).content.decode()
-    listed = re.findall(r'<li class="agreed[^"]*">.*?<q class="quote">(w\d+)</q>', first + later)
+    listed = re.findall(
+        r'<li class="agreed[^"]*">.*?<span class="quote">“(w\d+)”</span>', first + later
+    )
     # Every agreed word (w0000, w0009, ...: every third pair) is listed exactly once.
     assert sorted(listed) == [f"w{9 * i:04d}" for i in range(14)]
     assert "14 agreed (14 to accept)" in first and "14 agreed (14 to accept)" in later
@@ -460,6 +463,6 @@ def test_window_pages_keep_queries_bounded(client, study, django_assert_max_num_
     client.force_login(study["reviewer"])
     url = reverse("review", args=[document.pk])
     for query in ("?row=31", "?item=5", ""):
-        with django_assert_max_num_queries(12):
+        with django_assert_max_num_queries(13):
             response = client.get(url + query, **HX)
         assert response.status_code == 200 and "from Coder A" in response.content.decode()

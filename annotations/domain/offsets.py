@@ -126,3 +126,20 @@ def word_step(text: str, position: int, direction: int) -> int:
     while i > 0 and is_word_char(text[i - 1]):
         i -= 1
     return i
+
+
+def char_step(text: str, position: int, direction: int) -> int:
+    """One code point left (-1) or right (+1), within the text."""
+    return max(0, min(len(text), position + (1 if direction > 0 else -1)))
+
+
+def snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen ``[start, end)`` so that it neither starts nor ends inside a word (the
+    coding page does the same before it shows and sends a selection)."""
+    n = len(text)
+    start, end = max(0, min(start, n)), max(0, min(end, n))
+    while 0 < start < n and is_word_char(text[start - 1]) and is_word_char(text[start]):
+        start -= 1
+    while 0 < end < n and is_word_char(text[end - 1]) and is_word_char(text[end]):
+        end += 1
+    return start, end

@@ -99,3 +99,24 @@ def render_text(
 def shorten(text: str, length: int) -> str:
     """At most ``length`` characters, ending in "…" when cut (no Unicode normalisation)."""
     return text if len(text) <= length else text[: length - 1] + "…"
+
+
+QUOTE_MARKS = frozenset("\"'“”‘’«»„‚‹›「」『』")
+APOSTROPHES = frozenset("'’")
+
+
+def _has_quote_marks(text: str) -> bool:
+    for i, char in enumerate(text):
+        if char not in QUOTE_MARKS:
+            continue
+        # An apostrophe inside a word ("Asia’s", "don't") is no quotation mark.
+        inside_word = 0 < i < len(text) - 1 and text[i - 1].isalpha() and text[i + 1].isalpha()
+        if not (char in APOSTROPHES and inside_word):
+            return True
+    return False
+
+
+def quoted(text: str) -> str:
+    """``text`` in curly quotation marks, unless it holds quotation marks of its own: a
+    quote such as “They are all fake,” would otherwise show two pairs."""
+    return text if _has_quote_marks(text) else f"“{text}”"

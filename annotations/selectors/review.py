@@ -29,6 +29,7 @@ from ..models import (
     ReviewDecision,
     Span,
 )
+from .agreement import Agreement, project_agreement
 from .labels import coder_labels
 
 OPEN_KINDS = tuple(k.value for k in Kind if k is not Kind.AGREED)
@@ -214,6 +215,33 @@ def review_queue(project: Project, filters: QueueFilters) -> ReviewQueue:
         ),
         kinds=list(OPEN_KINDS),
         filters=filters,
+    )
+
+
+@dataclass
+class ReviewSummary:
+    """One project on a reviewer's home: what is left to settle, and the latest agreement."""
+
+    project: Project
+    to_review: int  # documents whose coders are done and that still have something open
+    open_items: int  # open disagreements in those documents
+    waiting: int  # documents whose coders are not all done yet
+    settled: int  # documents whose review is finished
+    agreement: Agreement
+
+
+def review_summary(project: Project) -> ReviewSummary:
+    """What a reviewer's home shows for one project (the queue's queries plus the
+    dashboard's agreement summary)."""
+    rows = review_queue(project, QueueFilters()).rows
+    ready = [r for r in rows if r.all_done and r.status != "settled"]
+    return ReviewSummary(
+        project=project,
+        to_review=sum(1 for r in ready if r.open_total or r.agreed_pending),
+        open_items=sum(r.open_total for r in ready),
+        waiting=sum(1 for r in rows if not r.all_done),
+        settled=sum(1 for r in rows if r.status == "settled"),
+        agreement=project_agreement(project),
     )
 
 

@@ -7,14 +7,14 @@ is drawn, and the article is sent once as text plus item offsets for the page sc
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
 
 from ..domain.alignment import Item, Kind, majority_version
 from ..domain.settling import item_key
-from ..models import Code, Document, DocumentReview, GoldSpan, ReviewDecision, ReviewStatus
+from ..models import Code, Document, DocumentReview, GoldSpan, ReviewDecision, ReviewStatus, Span
 from .labels import coder_labels
 from .review import document_alignment
 
@@ -41,6 +41,7 @@ GOLD_FIELDS = tuple(
 )
 SOURCE_SPANS = GOLD_FIELDS.index("source_spans")
 AGREED_LIMIT = 2 * WINDOW  # a document with no disagreements lists its agreed items here
+NOTE_SHOWN = 600  # characters of a coder's note shown on the page (notes hold up to 10,000)
 
 
 @dataclass
@@ -49,6 +50,7 @@ class VersionView:
     start: int
     end: int
     quote: str
+    note: str = ""  # the coder's note on this span: how coders flag doubt to the reviewer
 
     # Pre-formatted: Django localises every integer a template prints, which cost more
     # than the rest of the page at 10,000 numbers.
@@ -137,6 +139,7 @@ class AgreedRow:
     quote: str
     where: str
     settled: bool
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (coder label, note)
 
 
 @dataclass
@@ -272,16 +275,39 @@ def review_page(
     # Each agreed item is listed with the window whose stretch of text it starts in.
     low = disagreements[start][1].start if start else 0
     high = disagreements[start + WINDOW][1].start if start + WINDOW < len(disagreements) else None
+    agreed_in_window = [
+        (one, accepted)
+        for one, accepted in agreed
+        if low <= one.start and (high is None or one.start < high)
+    ][:AGREED_LIMIT]
+    # Coders' notes, for the spans shown only (one query): reviewers see them beside
+    # each coder's version, under the coder's label (a pseudonym in blind projects).
+    shown_spans = [
+        span_id
+        for one in [*(i for _, i, _ in window), *(i for i, _ in agreed_in_window)]
+        for ids in one.members.values()
+        for span_id in ids
+    ]
+    notes = (
+        dict(Span.objects.filter(pk__in=shown_spans).exclude(note="").values_list("pk", "note"))
+        if shown_spans
+        else {}
+    )
     agreed_shown = [
         AgreedRow(
             code_tags=[(f"code-{c}", code_by_id[int(c)].name) for c in one.codes],
             quote=_short(document.text[one.start : one.end], 140),
             where=f"{one.start}–{one.end}",
             settled=accepted,
+            notes=[
+                (labels[uid], _short(notes[span_id], NOTE_SHOWN))
+                for uid in lane_order
+                for span_id in one.members.get(str(uid), ())
+                if span_id in notes
+            ],
         )
-        for one, accepted in agreed
-        if low <= one.start and (high is None or one.start < high)
-    ][:AGREED_LIMIT]
+        for one, accepted in agreed_in_window
+    ]
 
     item_of_span: dict[int, int] = {}
     for index, one in enumerate(alignment.items):
@@ -311,7 +337,11 @@ def review_page(
         for lane_number, uid in enumerate(lane_order, 1):
             versions = [
                 VersionView(
-                    code_by_id[s.code_id], s.start, s.end, _short(text[s.start : s.end], 90)
+                    code_by_id[s.code_id],
+                    s.start,
+                    s.end,
+                    _short(text[s.start : s.end], 90),
+                    _short(notes.get(s.pk, ""), NOTE_SHOWN),
                 )
                 for s in sorted(
                     (alignment.spans[i] for i in one.members[str(uid)]),

@@ -1,5 +1,5 @@
-"""Loading the seed corpus and default codebook shipped in ``fixtures/``, and giving the
-administrator the seed project to manage.
+"""Loading the seed corpus and default codebook shipped in ``fixtures/``, giving the
+administrator the seed project to manage, and (optionally) two demo coders' work.
 
 Idempotent: running it again finds the project, codes and documents already there and
 stores nothing twice. Every write goes through the entity services.
@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from ..domain.textio import normalise_text, sha256_text
-from ..models import Document, Membership, Project, Role
-from . import codebook, documents, imports, people, projects
-from .base import ServiceError
+from ..models import Assignment, AssignmentStatus, Document, Membership, Project, Role
+from . import agreement, assignments, codebook, documents, imports, people, projects, spans
+from .base import ServiceError, audit_record
 
 SEED_DIR = Path(settings.BASE_DIR) / "fixtures"
 
@@ -88,3 +89,74 @@ def seed_manager(*, user, seed_dir: Path = SEED_DIR) -> Project | None:
     if not Membership.objects.filter(project=project, user=user, role=Role.MANAGER).exists():
         people.membership_set(project=project, user=user, role=Role.MANAGER, actor=None)
     return project
+
+
+@dataclass
+class DemoOutcome:
+    coders: list[str]
+    spans_created: int
+
+
+def _demo_account(project: Project, username: str):
+    """A demo coder's account: it carries spans and cannot log in (no usable password;
+    ``manage.py changepassword`` gives it one)."""
+    User = get_user_model()
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User(username=username)
+        user.set_unusable_password()
+        user.save()
+        audit_record(
+            actor=None,
+            action="create",
+            obj=user,
+            project=project,
+            after={"username": username, "through": "seed demo"},
+        )
+    return user
+
+
+@transaction.atomic
+def load_demo(*, seed_dir: Path = SEED_DIR) -> DemoOutcome:
+    """Two demo coders who code both seed articles (fixtures/demo.json) and mark them done,
+    so agreement and review have something to show at once. Their work goes through the
+    same services as a coder's; running it again adds nothing."""
+    project = load_seed(seed_dir=seed_dir).project
+    spec = json.loads((seed_dir / "demo.json").read_text(encoding="utf-8"))
+    codes = {code.name: code for code in project.codebook.codes.all()}
+    by_external_id = {d.external_id: d for d in project.documents.all()}
+    created = 0
+    for username in spec["coders"]:
+        coder = _demo_account(project, username)
+        if not Membership.objects.filter(project=project, user=coder).exists():
+            people.membership_set(project=project, user=coder, role=Role.CODER)
+        for external_id, by_coder in spec["spans"].items():
+            document = by_external_id[external_id]
+            assignment = assignments.assignment_ensure(document=document, coder=coder)
+            if assignment.status == AssignmentStatus.DONE or assignment.spans.exists():
+                continue  # coded already (by an earlier run, or by hand since)
+            text = document.text
+            for code_name, quote, *note in by_coder.get(username, []):
+                start = text.index(quote)
+                spans.span_create(
+                    assignment=assignment,
+                    code_id=codes[code_name].pk,
+                    start=start,
+                    end=start + len(quote),
+                    quote=quote,
+                    note=note[0] if note else "",
+                    actor=coder,
+                )
+                created += 1
+            assignments.assignment_set_status(
+                assignment=Assignment.objects.get(pk=assignment.pk),
+                status=AssignmentStatus.DONE,
+                actor=coder,
+            )
+    if created:
+        agreement.agreement_request(
+            project=project,
+            actor=None,
+            run_settings=agreement.RunSettings(unit=project.agreement_unit),
+        )
+    return DemoOutcome(list(spec["coders"]), created)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -15,7 +16,8 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from ..domain.offsets import word_step
+from ..domain.offsets import char_step, word_step
+from ..domain.rendering import quoted
 from ..forms import InputError, Params
 from ..models import AssignmentStatus, Code
 from ..permissions import (
@@ -28,7 +30,7 @@ from ..permissions import (
 from ..selectors import coding
 from ..services import assignments, spans
 from ..services.base import ConflictError, ServiceError
-from .htmx import is_fragment, render
+from .htmx import Undo, is_fragment, render
 
 TEMPLATE = "annotations/annotate.html"
 PATTERNS = ("solid", "dashed", "dotted", "double")
@@ -40,6 +42,18 @@ ADJUSTMENTS = {
     "end-earlier": ("end", -1),
     "end-later": ("end", +1),
 }
+STEPS = {"word": word_step, "char": char_step}
+
+
+def adjusted_edge(params: Params, text: str, start: int, end: int) -> tuple[str, int] | None:
+    """The boundary a step button or key moves (``adjust``), by a word or, with
+    ``by=char``, by one character: ``(edge, new offset)``, or None when none was asked."""
+    adjust = params.choice("adjust", ADJUSTMENTS, label="adjustment")
+    by = params.choice("by", STEPS, default="word", label="step")
+    if adjust is None:
+        return None
+    edge, direction = ADJUSTMENTS[adjust]
+    return edge, STEPS[by](text, start if edge == "start" else end, direction)
 
 
 def kept_ids(params: Params) -> set[int]:
@@ -64,6 +78,12 @@ def render_workspace(
 ):
     selected_ids = {span.pk for span in selected} | set(keep)
     screen = coding.coding_screen(assignment, selected_ids=selected_ids)
+    if undo is not None:
+        undo = Undo(
+            url=reverse("span-restore", args=[undo.pk]),
+            values={"version": str(undo.version)},
+            target="#workspace",
+        )
     context = {
         "screen": screen,
         "document": assignment.document,
@@ -138,12 +158,11 @@ def _span_changes(params: Params, span) -> dict:
         value = params.offset(edge)
         if value is not None:
             changes[edge] = value
-    adjust = params.choice("adjust", ADJUSTMENTS, label="adjustment")
-    if adjust is not None:
-        # Boundaries move by whole words, so a keyboard user never has to count characters.
-        edge, direction = ADJUSTMENTS[adjust]
-        current = span.start if edge == "start" else span.end
-        changes[edge] = word_step(span.assignment.document.text, current, direction)
+    # Boundaries move by whole words (or one character), so nobody counts characters.
+    moved = adjusted_edge(params, span.assignment.document.text, span.start, span.end)
+    if moved is not None:
+        edge, value = moved
+        changes[edge] = value
     return changes
 
 
@@ -223,6 +242,7 @@ def status(request, document_id: int):
     except ServiceError as error:
         return refused(request, assignment, error)
     if wanted == AssignmentStatus.DONE:
+        messages.success(request, f"Marked {quoted(assignment.document.title)} done.")
         target = reverse("next-document") + f"?after={document_id}"
         if is_fragment(request):
             return HttpResponseClientRedirect(target)

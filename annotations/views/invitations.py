@@ -28,7 +28,7 @@ PASSWORD_LIMIT = 4096
 def invitation(request, token: str):
     found = people.invitation_by_token(token)
     if found is None:
-        context = {"error": people.INVALID_LINK}
+        context = {"invalid": people.INVALID_LINK}  # the page's content, not an action's error
         return TemplateResponse(request, TEMPLATE, context, status=404)
     context = {"invitation": found, "token": token, "error": ""}
     if request.method == "POST":

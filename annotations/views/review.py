@@ -7,13 +7,14 @@ action answers with the review page's ``review`` partial (htmx) or the whole pag
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
-from ..domain.offsets import word_step
+from ..domain.offsets import SpanError, check_span
 from ..domain.settling import KEY_LENGTH, SETTLE_ACTIONS, Action
 from ..forms import Params
 from ..permissions import (
@@ -22,6 +23,7 @@ from ..permissions import (
     access_feedback,
     access_gold,
     access_review,
+    reviewer_memberships,
     rights,
 )
 from ..selectors import review as selectors
@@ -29,9 +31,10 @@ from ..selectors import review_page
 from ..selectors.labels import coder_labels
 from ..services import review as services
 from ..services.base import ConflictError, ServiceError
-from .coding import ADJUSTMENTS
+from .coding import adjusted_edge
 from .htmx import is_fragment, render
 
+HOME = "annotations/review/home.html"
 QUEUE = "annotations/review/queue.html"
 PAGE = "annotations/review/review.html"
 FEEDBACK = "annotations/review/feedback.html"
@@ -120,6 +123,18 @@ def review(request, document_id: int):
     return render_review(request, document, member)
 
 
+def _check_quote(params: Params, document, start: int | None, end: int | None) -> None:
+    """Boundaries set from a selection come with the text the page showed there; a page
+    out of step with the document is refused instead of storing other words."""
+    quote = params.text("quote", max_length=document.length, default=None)
+    if quote is None or start is None or end is None:
+        return
+    try:
+        check_span(document.text, start, end, quote)
+    except SpanError as error:
+        raise ServiceError(str(error)) from None
+
+
 @login_required
 @require_POST
 def settle(request, document_id: int):
@@ -132,6 +147,8 @@ def settle(request, document_id: int):
         how, _, who = choice.partition(":")
         if how not in SETTLE_ACTIONS:
             raise ServiceError("Choose how to settle this item.")
+        start, end = params.offset("start"), params.offset("end")
+        _check_quote(params, document, start, end)
         coder = None
         if how == Action.ACCEPT:
             # Lanes are addressed by label, so no user id ever reaches the page.
@@ -142,8 +159,8 @@ def settle(request, document_id: int):
             action=how,
             coder=coder,
             code=params.id("code", label="the code"),
-            start=params.offset("start"),
-            end=params.offset("end"),
+            start=start,
+            end=end,
             rationale=params.text("rationale", max_length=RATIONALE_LIMIT),
             actor=request.user,
         )
@@ -180,10 +197,11 @@ def gold_edit(request, gold_id: int):
         }
         if "rationale" in params:
             changes["rationale"] = params.text("rationale", max_length=RATIONALE_LIMIT)
-        adjust = params.choice("adjust", ADJUSTMENTS, label="adjustment")
-        if adjust is not None:
-            edge, direction = ADJUSTMENTS[adjust]
-            changes[edge] = word_step(document.text, getattr(gold, edge), direction)
+        _check_quote(params, document, changes["start"], changes["end"])
+        moved = adjusted_edge(params, document.text, gold.start, gold.end)
+        if moved is not None:
+            edge, value = moved
+            changes[edge] = value
         return services.gold_edit(
             gold_span=gold,
             expected_version=params.integer("version", label="the version", required=True),
@@ -257,10 +275,26 @@ def review_next(request, project_id: int):
     for row in rows:
         if row.open_total or row.agreed_pending:
             return redirect("review", document_id=row.document.pk)
+    messages.info(
+        request,
+        "Nothing left to review: every document whose coders are all done is settled. "
+        "Documents still being coded are listed here and come back once their coders finish.",
+    )
     return redirect("review-queue", project_id=project.pk)
 
 
+@login_required
+@require_GET
+def review_home(request):
+    """A reviewer's home: each project they review, what is left to settle, agreement."""
+    summaries = [
+        selectors.review_summary(member.project) for member in reviewer_memberships(request.user)
+    ]
+    return TemplateResponse(request, HOME, {"summaries": summaries})
+
+
 urlpatterns = [
+    path("review/", review_home, name="review-home"),
     path("projects/<id:project_id>/review/", queue, name="review-queue"),
     path("projects/<id:project_id>/review/next/", review_next, name="review-next"),
     path("documents/<id:document_id>/review/", review, name="review"),

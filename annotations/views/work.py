@@ -9,15 +9,36 @@ from django.urls import path
 from django.views.decorators.http import require_GET
 
 from ..forms import Params
-from ..permissions import access_project, rights
+from ..permissions import access_project, managed_memberships, rights, site_rights
 from ..selectors import work
+
+
+def _landing(request):
+    """Where someone who codes nothing lands instead of "My work": a manager on the
+    dashboard (the project list when they manage several), a reviewer on the review
+    queue and agreement. Someone with invitations to answer sees them first."""
+    site = site_rights(request.user)
+    if site.offers_work:
+        return None
+    if site.manages:
+        managed = managed_memberships(request.user)
+        if len(managed) == 1:
+            return redirect("manage-dashboard", project_id=managed[0].project_id)
+        return redirect("manage-projects")
+    return redirect("review-home")
 
 
 @login_required
 @require_GET
 def home(request):
+    landing = _landing(request)
+    if landing is not None:
+        return landing
+    projects = work.my_work(request.user)
+    for progress in projects:
+        progress.rights = rights(progress.membership)  # the links each project card offers
     context = {
-        "projects": work.my_work(request.user),
+        "projects": projects,
         "invitations": work.pending_invitations(request.user),
     }
     return render(request, "annotations/home.html", context)

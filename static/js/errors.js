@@ -1,22 +1,11 @@
 // When an htmx request fails (server error, database unavailable, network down), say so
-// where the person is looking, instead of silently doing nothing.
+// where the person is looking (the feedback region fixed to the viewport), instead of
+// silently doing nothing.
 (function () {
   "use strict";
 
   function show(message) {
-    let banner = document.getElementById("request-error");
-    if (!banner) {
-      banner = document.createElement("p");
-      banner.id = "request-error";
-      banner.className = "error request-error";
-      banner.setAttribute("role", "alert");
-      document.body.prepend(banner);
-    }
-    banner.textContent = message;
-    window.clearTimeout(show.timer);
-    show.timer = window.setTimeout(function () {
-      banner.remove();
-    }, 12000);
+    if (window.framingFeedback) window.framingFeedback.error(message);
   }
 
   document.addEventListener("htmx:responseError", function (event) {

@@ -119,12 +119,12 @@
     if (!form) return;
     if (!row || row.classList.contains("settled")) {
       form.hidden = true;
+      if (window.CSS && CSS.highlights) CSS.highlights.delete("gold-edit");
       return;
     }
     form.hidden = false;
     form.elements.item_key.value = row.dataset.key;
-    form.elements.start.value = row.dataset.start;
-    form.elements.end.value = row.dataset.end;
+    setExtent(Number(row.dataset.start), Number(row.dataset.end));
     form.elements.code.value = row.dataset.code;
     form.elements.rationale.value = "";
     const present = row.dataset.present.split(" ");
@@ -134,6 +134,185 @@
     const number = row.querySelector("th");
     form.querySelector(".current-label").textContent =
       "Settle disagreement " + (number ? number.textContent : "") + " (" + row.dataset.kind + "):";
+  }
+
+  // --- Gold boundaries: from a selection in the article, moved by keys -------------------
+
+  function articleChars() {
+    const container = document.getElementById("review-text");
+    if (!container) return [];
+    if (articleChars.text !== container.textContent) {
+      articleChars.text = container.textContent;
+      articleChars.list = Array.from(container.textContent);
+    }
+    return articleChars.list;
+  }
+
+  function isWordChar(ch) {
+    return ch !== undefined && /[\p{L}\p{N}\p{M}]/u.test(ch);
+  }
+
+  function isSpace(ch) {
+    return ch !== undefined && /\s/u.test(ch);
+  }
+
+  // The same steps as the coding page: a start moves between word starts, an end between
+  // word ends, or either by one character.
+  function stepStart(list, pos, dir, unit) {
+    if (unit === "char") return Math.max(0, Math.min(list.length, pos + dir));
+    let i = pos;
+    if (dir < 0) {
+      while (i > 0 && !isWordChar(list[i - 1])) i--;
+      while (i > 0 && isWordChar(list[i - 1])) i--;
+      return i;
+    }
+    while (i < list.length && isWordChar(list[i])) i++;
+    while (i < list.length && !isWordChar(list[i])) i++;
+    return i;
+  }
+
+  function stepEnd(list, pos, dir, unit) {
+    if (unit === "char") return Math.max(0, Math.min(list.length, pos + dir));
+    let i = pos;
+    if (dir > 0) {
+      while (i < list.length && !isWordChar(list[i])) i++;
+      while (i < list.length && isWordChar(list[i])) i++;
+      return i;
+    }
+    while (i > 0 && isWordChar(list[i - 1])) i--;
+    while (i > 0 && !isWordChar(list[i - 1])) i--;
+    return i;
+  }
+
+  function snapping() {
+    const container = document.getElementById("review-text");
+    return Boolean(container && container.dataset.snap === "words");
+  }
+
+  // A selection's extent as the gold span would take it: snapped to whole words when the
+  // project snaps, without surrounding white space.
+  function effective(start, end) {
+    const list = articleChars();
+    let s = Math.min(start, end);
+    let e = Math.max(start, end);
+    if (snapping()) {
+      while (s > 0 && s < list.length && isWordChar(list[s - 1]) && isWordChar(list[s])) s--;
+      while (e > 0 && e < list.length && isWordChar(list[e - 1]) && isWordChar(list[e])) e++;
+    }
+    while (s < e && isSpace(list[s])) s++;
+    while (e > s && isSpace(list[e - 1])) e--;
+    return [s, e];
+  }
+
+  function rangeOf(start, end) {
+    const container = document.getElementById("review-text");
+    const walker = document.createTreeWalker(container, NodeFilter.SHOW_TEXT);
+    const text = container.textContent;
+    const want = [start, end].map(function (cp) {
+      return Array.from(text).slice(0, cp).join("").length; // UTF-16 index
+    });
+    const range = document.createRange();
+    let seen = 0;
+    let set = 0;
+    for (let node = walker.nextNode(); node && set < 2; node = walker.nextNode()) {
+      const len = node.data.length;
+      if (set === 0 && want[0] <= seen + len) {
+        range.setStart(node, want[0] - seen);
+        set = 1;
+      }
+      if (set === 1 && want[1] <= seen + len) {
+        range.setEnd(node, want[1] - seen);
+        set = 2;
+      }
+      seen += len;
+    }
+    return set === 2 ? range : null;
+  }
+
+  // In quotation marks, unless the text has its own (as domain/rendering.py's quoted).
+  function quoted(text) {
+    const marks = /["'“”‘’«»„‚‹›]/u;
+    for (let i = 0; i < text.length; i++) {
+      if (!marks.test(text[i])) continue;
+      const apostrophe = /['’]/.test(text[i]) && /\p{L}/u.test(text[i - 1] || "") && /\p{L}/u.test(text[i + 1] || "");
+      if (!apostrophe) return text;
+    }
+    return "“" + text + "”";
+  }
+
+  // Shows the edit's extent in the form and as a highlight in the article.
+  function setExtent(start, end) {
+    const form = toolbar();
+    if (!form) return;
+    const list = articleChars();
+    form.elements.start.value = start;
+    form.elements.end.value = end;
+    form.elements.quote.value = list.slice(start, end).join("");
+    const quote = form.querySelector(".edit-quote");
+    const where = form.querySelector(".edit-where");
+    if (quote) quote.textContent = quoted(form.elements.quote.value);
+    if (where) where.textContent = "(" + start + "–" + end + ")";
+    if (window.CSS && CSS.highlights) {
+      CSS.highlights.delete("gold-edit");
+      const details = form.querySelector("details.edit");
+      const range = details && details.open ? rangeOf(start, end) : null;
+      if (range && window.Highlight) CSS.highlights.set("gold-edit", new window.Highlight(range));
+    }
+  }
+
+  function openEdit(focusSave) {
+    const form = toolbar();
+    if (!form || form.hidden) return false;
+    const details = form.querySelector("details.edit");
+    details.open = true;
+    setExtent(Number(form.elements.start.value), Number(form.elements.end.value));
+    if (focusSave) form.querySelector(".edit-submit").focus({ preventScroll: true });
+    return true;
+  }
+
+  const BOUNDARY_KEYS = {
+    "[": ["start", -1, "word"],
+    "]": ["start", 1, "word"],
+    "{": ["start", -1, "char"],
+    "}": ["start", 1, "char"],
+    ",": ["end", -1, "word"],
+    ".": ["end", 1, "word"],
+    "<": ["end", -1, "char"],
+    ">": ["end", 1, "char"],
+  };
+
+  function moveBoundary(key) {
+    const row = currentRow();
+    const form = toolbar();
+    if (!row || !form || form.hidden) return;
+    const [edge, dir, unit] = BOUNDARY_KEYS[key];
+    const list = articleChars();
+    let start = Number(form.elements.start.value);
+    let end = Number(form.elements.end.value);
+    if (edge === "start") start = stepStart(list, start, dir, unit);
+    else end = stepEnd(list, end, dir, unit);
+    if (start >= end) return;
+    const details = form.querySelector("details.edit");
+    details.open = true;
+    setExtent(start, end);
+  }
+
+  // Words selected in the article become the current disagreement's gold boundaries.
+  function useArticleSelection() {
+    const container = document.getElementById("review-text");
+    const sel = window.getSelection();
+    if (!container || !sel || sel.rangeCount === 0 || sel.isCollapsed) return null;
+    const range = sel.getRangeAt(0);
+    if (!container.contains(range.startContainer) || !container.contains(range.endContainer)) {
+      return null;
+    }
+    const before = document.createRange();
+    before.setStart(container, 0);
+    before.setEnd(range.startContainer, range.startOffset);
+    const start = Array.from(before.toString()).length;
+    const end = start + Array.from(range.toString()).length;
+    const [s, e] = effective(start, end);
+    return s < e ? [s, e] : null;
   }
 
   function markText(row) {
@@ -215,10 +394,10 @@
         press(document, "#accept-agreed");
         break;
       case "e": {
-        const details = row && !toolbar().hidden && toolbar().querySelector("details.edit");
-        if (details) {
-          details.open = true;
-          details.querySelector('input[name="start"]').focus();
+        if (row) {
+          const chosen = useArticleSelection();
+          if (chosen && !toolbar().hidden) setExtent(chosen[0], chosen[1]);
+          openEdit(true);
         }
         break;
       }
@@ -228,13 +407,15 @@
         break;
       }
       default:
-        if (row && !row.classList.contains("settled")) {
+        if (BOUNDARY_KEYS[key]) {
+          moveBoundary(key);
+        } else if (row && !row.classList.contains("settled")) {
           press(toolbar(), 'button[data-key="' + key + '"]');
         }
     }
   }
 
-  const KEYS = /^[jkaeruix1-9]$/;
+  const KEYS = /^[jkaeruix1-9[\]{},.<>]$/;
 
   // Enter in the rationale returns to the keys; in start/end it saves the edit, instead
   // of the browser pressing the form's first button (accept coder A). Escape leaves.
@@ -242,9 +423,7 @@
     const form = field.closest("form.settle");
     if (!form) return false;
     const row = currentRow();
-    if (key === "Enter" && (field.name === "start" || field.name === "end")) {
-      press(form, ".edit-submit");
-    } else if (row) {
+    if (row) {
       row.focus({ preventScroll: true });
     } else {
       field.blur();
@@ -308,7 +487,66 @@
   document.addEventListener("htmx:responseError", settled);
   document.addEventListener("htmx:sendError", settled);
 
+  // The open disagreement shown in the table whose mark holds a node of the article.
+  function rowAt(node) {
+    const element = node.nodeType === Node.ELEMENT_NODE ? node : node.parentElement;
+    const mark = element && element.closest("#review-text .mark");
+    if (!mark) return null;
+    const kinds = document.getElementById("review-text").kinds || [];
+    for (const index of mark.dataset.items.split(" ")) {
+      if (kinds[Number(index)] === "agreed") continue;
+      const row = document.querySelector('#review tr.item[data-item="' + index + '"]');
+      if (row && !row.classList.contains("settled")) return row;
+    }
+    return null;
+  }
+
+  // After a drag over the article: the words become the current item's gold boundaries.
+  document.addEventListener("mouseup", function (event) {
+    if (!event.target.closest || !event.target.closest("#review-text")) return;
+    window.setTimeout(function () {
+      const chosen = useArticleSelection();
+      if (!chosen) return;
+      let form = toolbar();
+      if (!currentRow() || !form || form.hidden) {
+        // No open disagreement chosen: take the one the selection starts in, if shown.
+        const row = rowAt(window.getSelection().getRangeAt(0).startContainer);
+        if (row) select(row, false);
+        form = toolbar();
+        if (!row || !form || form.hidden) return; // reading, not settling
+      }
+      setExtent(chosen[0], chosen[1]);
+      openEdit(true);
+    }, 0);
+  });
+
   document.addEventListener("click", function (event) {
+    const boundary = event.target.closest("#review form.settle button[data-boundary]");
+    if (boundary) {
+      moveBoundary(boundary.dataset.boundary);
+      return;
+    }
+    const step = event.target.closest(".gold-edit button[data-by]");
+    if (step) step.form.elements.by.value = step.dataset.by; // read by htmx on submit
+    const use = event.target.closest(".gold-edit .use-selection");
+    if (use) {
+      const chosen = useArticleSelection();
+      if (!chosen) {
+        if (window.framingFeedback) {
+          window.framingFeedback.error("Select the words in the article first.");
+        }
+        return;
+      }
+      const form = use.form;
+      form.elements.start.value = chosen[0];
+      form.elements.end.value = chosen[1];
+      form.elements.quote.disabled = false;
+      form.elements.quote.value = articleChars().slice(chosen[0], chosen[1]).join("");
+      form.requestSubmit();
+      return;
+    }
+    const selection = window.getSelection();
+    if (selection && !selection.isCollapsed && event.target.closest("#review-text")) return;
     const mark = event.target.closest("#review-text .mark");
     if (mark) {
       const kinds = document.getElementById("review-text").kinds || [];
@@ -349,6 +587,18 @@
       row.focus({ preventScroll: true });
     }
   });
+
+  // Opening or closing the edit shows or hides its extent in the article.
+  document.addEventListener(
+    "toggle",
+    function (event) {
+      const form = toolbar();
+      if (form && event.target.closest && event.target.closest("#review form.settle details.edit")) {
+        setExtent(Number(form.elements.start.value), Number(form.elements.end.value));
+      }
+    },
+    true,
+  );
 
   document.addEventListener("DOMContentLoaded", function () {
     buildMarks();
