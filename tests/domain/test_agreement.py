@@ -112,6 +112,30 @@ def test_alpha_matches_reference_package_on_random_data_with_missing_values(seed
     assert krippendorff_alpha(as_lists, level) == pytest.approx(expected, abs=EXACT)
 
 
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval"])
+def test_alpha_on_arrays_of_sparse_negative_or_fractional_values_matches_the_package(seed, level):
+    """Arrays of whole numbers are tabulated straight from the numbers; values in their range
+    that nobody gave must not become categories (they would move ordinal distances), and
+    fractions or wide ranges go the general way. All must give the package's value."""
+    rng = np.random.default_rng(seed)
+    palette = [
+        np.array([-3.0, 0.0, 7.0]),
+        np.array([0.5, 1.0, 2.5]),
+        np.array([1.0, 2.0, 4_000_000.0]),
+    ][seed % 3]
+    data = rng.choice(palette, size=(int(rng.integers(2, 5)), int(rng.integers(20, 120))))
+    data[rng.random(data.shape) < 0.25] = np.nan
+    expected = krippendorff.alpha(data, level_of_measurement=level)
+    assert krippendorff_alpha(data, level) == pytest.approx(expected, abs=EXACT)
+    assert krippendorff_alpha(data.astype(np.float32), level) == pytest.approx(expected, abs=1e-6)
+
+
+def test_alpha_on_empty_or_missing_arrays_is_none():
+    assert krippendorff_alpha(np.zeros((2, 0))) is None
+    assert krippendorff_alpha(np.full((3, 4), np.nan)) is None
+
+
 def test_alpha_with_many_coders_takes_the_unpatterned_path():
     rng = np.random.default_rng(3)
     data = rng.integers(0, 9, size=(12, 300)).astype(float)

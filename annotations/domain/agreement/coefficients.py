@@ -33,10 +33,15 @@ def krippendorff_alpha(data: Any, level: str = "nominal") -> float | None:
     """
     if level not in LEVELS:
         raise ValueError(f"Unknown level {level!r}; use one of {', '.join(LEVELS)}.")
-    codes, values = _encode(data, numeric=level != "nominal")
+    grouped = _small_integer_patterns(data)
+    if grouped is not None:
+        counts, multiplicity, values = grouped
+    else:
+        codes, values = _encode(data, numeric=level != "nominal")
+        counts, multiplicity = _value_counts(np.asarray(codes, dtype=np.int64), len(values))
     if level == "ratio" and values.size and values.min() < 0:
         raise ValueError("Ratio-level values must not be negative.")
-    return alpha_from_coincidences(coincidence_matrix(codes, len(values)), values, level)
+    return alpha_from_coincidences(_coincidences(counts, multiplicity), values, level)
 
 
 def coincidence_matrix(codes: np.ndarray, n_categories: int) -> np.ndarray:
@@ -45,7 +50,10 @@ def coincidence_matrix(codes: np.ndarray, n_categories: int) -> np.ndarray:
     ``o[c, k] = sum over units of (n_uc n_uk - [c == k] n_uc) / (m_u - 1)``, units with fewer
     than two values dropped; one matrix product instead of a loop over units.
     """
-    counts, multiplicity = _value_counts(np.asarray(codes, dtype=np.int64), n_categories)
+    return _coincidences(*_value_counts(np.asarray(codes, dtype=np.int64), n_categories))
+
+
+def _coincidences(counts: np.ndarray, multiplicity: np.ndarray) -> np.ndarray:
     pairable = counts.sum(axis=1)
     with np.errstate(divide="ignore"):
         weight = np.where(pairable >= 2, multiplicity / (pairable - 1.0), 0.0)
@@ -82,6 +90,48 @@ def _value_counts(codes: np.ndarray, n_categories: int) -> tuple[np.ndarray, np.
         present = digit >= 0
         counts[np.flatnonzero(present), digit[present]] += 1.0
     return counts, frequency[patterns].astype(np.float64)
+
+
+_PATTERN_LIMIT = 1 << 20  # distinct (value per coder) tuples tabulated at once
+
+
+def _small_integer_patterns(data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """:func:`_value_counts` straight from a numeric coder x unit array of small whole numbers
+    (``NaN`` missing), the common large input: each unit's tuple of values is read as one
+    number without first building a matrix of category indices. ``None`` when the array is
+    not of that kind (the general path then handles it)."""
+    if not isinstance(data, np.ndarray) or data.ndim != 2 or data.dtype.kind not in "biuf":
+        return None
+    matrix = data.astype(np.float64, copy=False)
+    if matrix.size == 0:
+        return None
+    low, high = np.fmin.reduce(matrix, axis=None), np.fmax.reduce(matrix, axis=None)
+    n_coders, n_units = matrix.shape
+    base = high - low + 2  # digit 0 stands for "missing"
+    if not np.isfinite(base) or base**n_coders > _PATTERN_LIMIT:
+        return None  # all missing, infinite, or too many distinct tuples
+    base = int(base)
+    # Row by row into reused buffers: fresh full-size temporaries would cost more than the sums.
+    key, digits, whole = np.zeros(n_units), np.empty(n_units), np.empty(n_units)
+    for row in matrix:
+        np.subtract(row, low - 1.0, out=digits)
+        np.copyto(digits, 0.0, where=np.isnan(row))
+        if not np.array_equal(digits, np.rint(digits, out=whole)):
+            return None
+        key *= base
+        key += digits  # whole numbers below 2**20: exact in a float
+    frequency = np.bincount(key.astype(np.int64), minlength=base**n_coders)
+    patterns = np.flatnonzero(frequency)
+    counts = np.zeros((patterns.size, base - 1), dtype=np.float64)
+    rest = patterns.copy()
+    for _ in range(n_coders):
+        digit = rest % base - 1
+        rest //= base
+        present = digit >= 0
+        counts[np.flatnonzero(present), digit[present]] += 1.0
+    used = counts.sum(axis=0) > 0  # values between low and high that nobody gave are no category
+    values = np.arange(base - 1, dtype=np.float64)[used] + low
+    return counts[:, used], frequency[patterns].astype(np.float64), values
 
 
 def alpha_from_coincidences(
