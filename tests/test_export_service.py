@@ -364,14 +364,12 @@ def test_reliability_matrix_marks_units_coded_absent_and_missing(
     labels = coder_labels(project, names=False)
     assert [labels[c] for c in source.coders] == ["Coder A", "Coder B"]
     assert set(source.counted) == {study["document"].pk}
-    rows = list(matrix.reliability_matrix_rows(source, codes["Sourcing"].pk, labels))
+    rows = list(matrix.reliability_matrix_rows(source, codes["Sourcing"].pk))
     text = study["document"].text
-    assert [text[r["unit_start"] : r["unit_end"]] for r in rows[:3]] == [
-        "Officials",
-        "said",
-        "the",
-    ]
-    assert [(r["Coder A"], r["Coder B"]) for r in rows[:3]] == [(1, 0), (1, 0), (0, 0)]
+    assert {r[0] for r in rows} == {study["document"].pk}
+    assert [text[start:end] for _, start, end, *_ in rows[:3]] == ["Officials", "said", "the"]
+    assert [tuple(r[3:]) for r in rows[:3]] == [(1, 0), (1, 0), (0, 0)]
+    assert all(isinstance(v, int) for r in rows for v in r)
 
 
 def test_audit_rows_are_pseudonymised_in_blind_exports(corpus):

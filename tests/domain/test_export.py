@@ -23,6 +23,7 @@ from annotations.domain.export import (
     format_value,
     iter_csv,
     neutralise_formula,
+    reliability_block,
     reliability_columns,
     reliability_file_name,
     reliability_rows,
@@ -30,6 +31,7 @@ from annotations.domain.export import (
 )
 from annotations.domain.export_readme import README_TEXT, render_readme
 from annotations.domain.textio import parse_file
+from annotations.domain.units import unit_bounds
 
 UTC = datetime.UTC
 TEXT = 'Le 👩\u200d🔬 a dit « non », puis\r\n"partit", vite.\nFin ភាសា\u00a0.'
@@ -364,6 +366,33 @@ def test_reliability_rows_are_units_by_coders_with_empty_for_missing():
     assert text == (
         "document_id,unit_start,unit_end,ana,ben\r\n1,0,3,1,1\r\n1,4,9,0,1\r\n2,0,5,,0\r\n"
     )
+
+
+@given(
+    st.text(alphabet="ab .,", max_size=40),
+    st.lists(
+        st.lists(st.tuples(st.integers(0, 40), st.integers(1, 10)), max_size=5) | st.none(),
+        min_size=1,
+        max_size=3,
+    ),
+)
+def test_reliability_block_marks_every_unit_a_span_shares_a_character_with(text, coders):
+    starts, ends = unit_bounds(text, "token")
+    spans = [
+        None if c is None else ([s for s, _ in c], [min(s + n, 41) for s, n in c]) for c in coders
+    ]
+    rows = reliability_block(7, starts, ends, spans)
+    assert [r[:3] for r in rows] == [
+        (7, s, e) for s, e in zip(starts.tolist(), ends.tolist(), strict=True)
+    ]
+    for k, coder in enumerate(spans):
+        for row in rows:
+            if coder is None:
+                assert row[3 + k] is None
+                continue
+            shares = any(max(row[1], a) < min(row[2], b) for a, b in zip(*coder, strict=True))
+            assert row[3 + k] == int(shares)
+    assert all(type(v) is int for r in rows for v in r if v is not None)
 
 
 @pytest.mark.parametrize(

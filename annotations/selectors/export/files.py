@@ -159,8 +159,8 @@ def _matrices(
     return [
         (
             shape.reliability_file_name(code_id, name),
-            lambda code_id=code_id: shape.iter_csv(
-                columns, reliability_matrix_rows(source, code_id, names), spec.flavour
+            lambda code_id=code_id: shape.iter_csv_cells(
+                columns, reliability_matrix_rows(source, code_id), spec.flavour
             ),
         )
         for code_id, name in codes.values_list("pk", "name")

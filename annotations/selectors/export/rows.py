@@ -6,7 +6,6 @@ Each function yields one dict per row, read from the database batch by batch (se
 
 from __future__ import annotations
 
-import bisect
 import heapq
 from collections import defaultdict
 from collections.abc import Iterator
@@ -239,22 +238,14 @@ def reliability_coders(project: Project, spec: ExportSpec) -> list[int]:
     return [uid for uid in coder_labels(project, names=True) if uid in assigned]
 
 
-def _covering_units(starts: list[int], ends: list[int], start: int, end: int) -> range:
-    """Indexes of the units that share at least one character with [start, end)."""
-    first = bisect.bisect_right(ends, start)
-    last = bisect.bisect_left(starts, end)
-    return range(first, last)
-
-
-def reliability_matrix_rows(
-    source: ReliabilityInput, code_id: int, labels: dict[int, str]
-) -> Iterator[dict[str, Any]]:
-    """Units × coders for one code: 1 applied, 0 counted without it, None not counted."""
+def reliability_matrix_rows(source: ReliabilityInput, code_id: int) -> Iterator[tuple]:
+    """Units × coders for one code, as rows in :func:`reliability_columns` order: 1 applied,
+    0 counted without it, None not counted."""
     documents = sorted(source.counted)
     for at in range(0, len(documents), BATCH_DOCUMENTS):
         batch = documents[at : at + BATCH_DOCUMENTS]
         texts = dict(Document.objects.filter(pk__in=batch).values_list("pk", "text"))
-        applied: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+        applied: dict[tuple[int, int], tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
         spans = (
             Span.objects.live()
             .filter(
@@ -265,19 +256,15 @@ def reliability_matrix_rows(
             .values_list("assignment__document_id", "assignment__coder_id", "start", "end")
         )
         for doc, coder, start, end in spans.iterator(chunk_size=CHUNK):
-            if coder in source.counted[doc]:
-                applied[doc].append((coder, start, end))
+            starts, ends = applied[(doc, coder)]
+            starts.append(start)
+            ends.append(end)
         for doc in batch:
-            bounds = units.units(texts[doc], source.unit)
-            starts = [start for start, _ in bounds]
-            ends = [end for _, end in bounds]
-            counted = set(source.counted[doc])
-            values: dict[str, list[int | None]] = {
-                labels[coder]: [0] * len(bounds) if coder in counted else [None] * len(bounds)
-                for coder in source.coders
-            }
-            for coder, start, end in applied[doc]:
-                column = values[labels[coder]]
-                for index in _covering_units(starts, ends, start, end):
-                    column[index] = 1
-            yield from shape.reliability_rows([(doc, s, e) for s, e in bounds], values)
+            counted = source.counted[doc]
+            unit_starts, unit_ends = units.unit_bounds(texts[doc], source.unit)
+            yield from shape.reliability_block(
+                doc,
+                unit_starts,
+                unit_ends,
+                [applied.get((doc, c), ([], [])) if c in counted else None for c in source.coders],
+            )
