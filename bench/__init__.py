@@ -1,8 +1,9 @@
 """Benchmarks run by ``make bench`` (``python -m bench``).
 
 Each module here that defines ``run() -> dict`` is one benchmark. It returns
-``{"title": str, "figures": [{"name", "value", "unit", "ratio_to"?, "note"?}], ...}``;
-``ratio_to`` names another figure of the same benchmark that the report divides by.
+``{"title": str, "figures": [{"name", "value", "unit", "ratio_to"?, "target"?, "note"?}]}``;
+``ratio_to`` names another figure of the same benchmark that the report divides by, and
+``target`` (made by :func:`goal`) is the issue's goal for the figure and whether it was met.
 The runner writes var/bench/report.json (merged: other benchmarks' sections are kept)
 and var/bench/report.md. Benchmarks time; they never assert.
 """
@@ -55,6 +56,21 @@ def timed(call: Callable[[], object], *, repeat: int, warmup: int = 5) -> list[f
 
 def median(samples: list[float]) -> float:
     return statistics.median(samples)
+
+
+GOAL_TESTS = {
+    "<": lambda value, limit: value < limit,
+    "<=": lambda value, limit: value <= limit,
+    ">=": lambda value, limit: value >= limit,
+}
+
+
+def goal(value: float, op: str, limit: float, unit: str = "") -> dict:
+    """A figure's target, e.g. ``goal(1.4, "<", 2, "s")``: shown and checked in the report."""
+    return {
+        "text": f"{op} {limit:g}{' ' + unit if unit else ''}",
+        "met": GOAL_TESTS[op](value, limit),
+    }
 
 
 def p95(samples: list[float]) -> float:

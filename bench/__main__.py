@@ -55,6 +55,27 @@ def render_markdown(report: dict) -> str:
         f" ({m['processor']}). Command: `make bench` (`python -m bench`).",
         "",
     ]
+    goals = [
+        (section.get("title", name), f)
+        for name, section in sorted(report["benchmarks"].items())
+        for f in section.get("figures", [])
+        if f.get("target")
+    ]
+    if goals:
+        met = sum(f["target"]["met"] for _, f in goals)
+        lines += [
+            f"## Targets: {met} of {len(goals)} met",
+            "",
+            "| Benchmark | Figure | Value | Target | Met |",
+            "|---|---|---:|---|---|",
+        ]
+        for title, f in goals:
+            value = f"{f['value']:.2f}" if isinstance(f["value"], float) else str(f["value"])
+            lines.append(
+                f"| {title} | {f['name']} | {value} {f['unit']} | {f['target']['text']} "
+                f"| {'yes' if f['target']['met'] else '**no**'} |"
+            )
+        lines.append("")
     for name, section in sorted(report["benchmarks"].items()):
         lines += [f"## {section.get('title', name)}", ""]
         lines.append(f"Module `bench/{name}.py`, run {section.get('ran_at', '?')}.")
@@ -63,7 +84,11 @@ def render_markdown(report: dict) -> str:
         if section.get("error"):
             lines += ["", "**Failed:**", "", "```", section["error"].rstrip(), "```", ""]
             continue
-        lines += ["", "| Figure | Value | Unit | Ratio | Note |", "|---|---:|---|---:|---|"]
+        lines += [
+            "",
+            "| Figure | Value | Unit | Ratio | Target | Note |",
+            "|---|---:|---|---:|---|---|",
+        ]
         values = {f["name"]: f["value"] for f in section.get("figures", [])}
         for f in section.get("figures", []):
             ratio = ""
@@ -72,7 +97,13 @@ def render_markdown(report: dict) -> str:
                 ratio = f"{f['value'] / reference:.2f}× {f['ratio_to']}"
             value = f["value"]
             shown = f"{value:.2f}" if isinstance(value, float) else str(value)
-            lines.append(f"| {f['name']} | {shown} | {f['unit']} | {ratio} | {f.get('note', '')} |")
+            target = f.get("target")
+            met = "" if not target else (" ✓ met" if target["met"] else " ✗ **not met**")
+            shown_target = f"{target['text']}{met}" if target else ""
+            lines.append(
+                f"| {f['name']} | {shown} | {f['unit']} | {ratio} | {shown_target} "
+                f"| {f.get('note', '')} |"
+            )
         lines.append("")
     return "\n".join(lines) + "\n"
 

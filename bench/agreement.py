@@ -17,6 +17,8 @@ import tracemalloc
 
 import numpy as np
 
+from . import goal
+
 N_DOCS = 1000
 DOC_LENGTH = 5000
 SPANS_PER_CODER = 50
@@ -33,6 +35,25 @@ def timed(func, repeat: int = 3) -> tuple[float, object]:
     return statistics.median(times), result
 
 
+def bincount_matmul_alpha(data: np.ndarray) -> float:
+    """Nominal alpha the plain numpy way, as the issue's limit: per-unit value counts by one
+    bincount, the coincidence matrix by one matrix product."""
+    n_units = data.shape[1]
+    present = ~np.isnan(data)
+    values = data[present].astype(np.int64)
+    units = np.broadcast_to(np.arange(n_units), data.shape)[present]
+    k = int(values.max()) + 1
+    counts = np.bincount(units * k + values, minlength=n_units * k).reshape(n_units, k)
+    pairable = counts.sum(axis=1)
+    with np.errstate(divide="ignore"):
+        weight = np.where(pairable >= 2, 1.0 / (pairable - 1.0), 0.0)
+    weighted = counts * weight[:, None]
+    o = weighted.T @ counts - np.diag(weighted.sum(axis=0))
+    n_c = o.sum(axis=1)
+    n = n_c.sum()
+    return 1.0 - (n - 1.0) * (n - np.trace(o)) / (n * n - n_c @ n_c)
+
+
 def nominal_alpha_figures() -> list[dict]:
     import krippendorff
 
@@ -42,25 +63,32 @@ def nominal_alpha_figures() -> list[dict]:
     data = rng.integers(0, 5, size=(3, 1_000_000)).astype(float)
     data[rng.random(data.shape) < 0.1] = np.nan
     krippendorff.alpha(reliability_data=data[:, :1000], level_of_measurement="nominal")  # warm
-    ours_s, ours = timed(lambda: krippendorff_alpha(data, level="nominal"))
+    ours_s, ours = timed(lambda: krippendorff_alpha(data, level="nominal"), repeat=7)
+    plain_s, plain = timed(lambda: bincount_matmul_alpha(data), repeat=7)
     ref_s, ref = timed(
         lambda: krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")
     )
-    assert abs(ours - ref) < 1e-9, (ours, ref)
+    assert abs(ours - ref) < 1e-9 and abs(plain - ref) < 1e-9, (ours, plain, ref)
+    package = "nominal alpha (krippendorff package, warm)"
     return [
         {
             "name": "nominal alpha, 3 x 1,000,000 units (ours)",
-            "value": round(ours_s, 4),
-            "unit": "s",
-            "ratio_to": "nominal alpha (krippendorff package, warm)",
+            "value": round(ours_s * 1000, 1),
+            "unit": "ms",
+            "ratio_to": package,
+            "target": goal(ref_s / ours_s, ">=", 20, "x faster than the package"),
             "note": f"same value to 1e-9 (|diff| = {abs(ours - ref):.1e}); "
-            f"{ref_s / ours_s:.1f}x faster than the package",
+            f"{ref_s / ours_s:.1f}x faster than the package, "
+            f"{plain_s / ours_s:.1f}x the plain bincount-and-matmul formulation",
         },
         {
-            "name": "nominal alpha (krippendorff package, warm)",
-            "value": round(ref_s, 4),
-            "unit": "s",
+            "name": "nominal alpha, plain numpy bincount + matmul (the limit)",
+            "value": round(plain_s * 1000, 1),
+            "unit": "ms",
+            "ratio_to": package,
+            "note": "per-unit counts by one bincount, coincidences by one matrix product",
         },
+        {"name": package, "value": round(ref_s * 1000, 1), "unit": "ms"},
     ]
 
 
@@ -226,7 +254,8 @@ def job_figures(documents) -> list[dict]:
                 "1,000 resamples, from the database",
                 "value": round(wall, 3),
                 "unit": "s",
-                "note": f"target < 10 s; gather {run.timings['gather_s']} s, compute "
+                "target": goal(wall, "<", 2, "s"),
+                "note": f"gather {run.timings['gather_s']} s, compute "
                 f"{run.timings['compute_s']} s; overall alpha_u {overall['alpha_u']:.3f}",
             },
             {
