@@ -145,8 +145,12 @@ def gather(project: Project, run_settings: RunSettings) -> Inputs:
             "assignment__document_id", "assignment__coder_id", "start", "end", "code__name"
         )
     )
+    keys = {c: coder_key(c) for coders in counted.values() for c in coders}
     for document_id, coder_id, start, end, code in span_rows.iterator(chunk_size=5000):
-        spans_by_doc[document_id].append(SpanData(coder_key(coder_id), start, end, code))
+        # A coder unfinished on this document (while finished elsewhere) is named too: the
+        # report counts and ignores such spans with a note.
+        key = keys.get(coder_id) or coder_key(coder_id)
+        spans_by_doc[document_id].append(SpanData(key, start, end, code))
     texts = dict(
         project.documents.filter(pk__in=counted.keys()).values_list("pk", "text").iterator()
     )

@@ -156,11 +156,17 @@ def _tail_table(rows: np.ndarray, gaps: np.ndarray, lens: np.ndarray, n_rows: in
     down, so no gap is ever compared with every unit.
     """
     k = lens.size
-    at = np.searchsorted(lens, gaps, side="right") - 1
-    fits = at >= 0
-    index = rows[fits] * k + at[fits]
-    count = np.bincount(index, minlength=n_rows * k).reshape(n_rows, k)
-    total = np.bincount(index, weights=gaps[fits], minlength=n_rows * k).reshape(n_rows, k)
+    if k == 0:
+        return np.zeros((n_rows, 0))
+    # Bin of every gap length up to the longest unit (longer gaps all fall in the top bin):
+    # one gather per gap instead of a binary search. Gaps shorter than every unit go to an
+    # extra bin, dropped after counting, rather than being filtered out first.
+    bin_of = np.searchsorted(lens, np.arange(int(lens[-1]) + 1), side="right") - 1
+    bin_of[bin_of < 0] = k
+    index = rows * (k + 1) + bin_of[np.minimum(gaps, lens[-1])]
+    size = n_rows * (k + 1)
+    count = np.bincount(index, minlength=size).reshape(n_rows, k + 1)[:, :k]
+    total = np.bincount(index, weights=gaps, minlength=size).reshape(n_rows, k + 1)[:, :k]
     count = np.cumsum(count[:, ::-1], axis=1)[:, ::-1]
     total = np.cumsum(total[:, ::-1], axis=1)[:, ::-1]
     return total - (lens - 1) * count
