@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection, connections
 from django.utils import timezone
 
 from annotations.agreement import span_f1, unitized_alpha
@@ -266,3 +268,39 @@ def test_a_document_only_one_coder_finished_is_listed_with_the_reason(study):
     assert result["counts"]["documents"] == 0
     left = result["usage"]["nominal"]["left_out"]
     assert left == [{"document": study["document"].pk, "reason": "only one coder finished it"}]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's snapshot isolation")
+def test_a_run_records_the_fingerprint_of_exactly_what_it_computed(study, monkeypatch):
+    """A coder reopening their work between the fingerprint and the gathering of the input
+    is in neither: the run's fingerprint describes its input, so asking again re-runs."""
+    tag(study, "a", "Sourcing", "Officials said")
+    tag(study, "b", "Sourcing", "Officials said")
+    finish(study, "a", "b")
+    run = service.agreement_request(project=study["project"], run_settings=FAST, enqueue=False).run
+    real_gather, seen = service.gather, {}
+
+    def gather_after_a_write(project, run_settings):
+        def reopen_meanwhile():
+            try:
+                assignments.assignment_set_status(
+                    assignment=study["assignment_b"], status=AssignmentStatus.IN_PROGRESS
+                )
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=reopen_meanwhile)
+        thread.start()
+        thread.join()
+        inputs = real_gather(project, run_settings)
+        seen["spans"] = sum(len(d.spans) for d in inputs.documents)
+        return inputs
+
+    monkeypatch.setattr(service, "gather", gather_after_a_write)
+    done = service.agreement_execute(run_id=run.pk)
+    assert seen["spans"] == 2  # coder b's work still counted: the reopening was not read
+    assert done.fingerprint == run.fingerprint  # and the recorded input is what was read
+    monkeypatch.setattr(service, "gather", real_gather)
+    again = service.agreement_request(project=study["project"], run_settings=FAST, enqueue=False)
+    assert again.created  # the reopening is new input

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from annotations.models import AgreementRun, AssignmentStatus, RunStatus
 from annotations.services import agreement as service
 from annotations.services import assignments, spans
+from annotations.tasks import AGREEMENT_NICENESS
 
 from .worker import wait_for, worker_process
 
@@ -37,5 +40,7 @@ def test_a_worker_process_computes_a_requested_run(study):
             process=process,
             timeout=60,
         )
+        # It computed at a lower CPU priority than the web workers it shares a machine with.
+        assert os.getpriority(os.PRIO_PROCESS, process.pid) >= AGREEMENT_NICENESS
     assert done.results["per_code"]["Sourcing"]["alpha_u"] == pytest.approx(1.0)
     assert done.attempts == 1

@@ -24,6 +24,7 @@ from ..domain.agreement.corpus import NO_CODER, ONE_CODER, DocumentData, SpanDat
 from ..domain.agreement.report import compute_report
 from ..domain.agreement.result import LeftOut, coder_key
 from ..models import AgreementRun, Assignment, AssignmentStatus, Code, Project, RunStatus, Span
+from ..selectors.snapshot import one_snapshot
 from .base import ServiceError, actor_or_none
 
 logger = logging.getLogger(__name__)
@@ -272,9 +273,12 @@ def agreement_execute(*, run_id: int, redelivered: bool = False) -> AgreementRun
     started = time.perf_counter()
     run_settings = RunSettings.from_dict(run.settings)
     try:
-        # The input may change between request and computation: record what was computed.
-        digest = fingerprint(run.project, run_settings)
-        inputs = gather(run.project, run_settings)
+        # The input may change between request and computation: record what was computed,
+        # read from the same state as the input itself (a short read-only transaction on
+        # PostgreSQL; it never blocks coders' writes).
+        with one_snapshot():
+            digest = fingerprint(run.project, run_settings)
+            inputs = gather(run.project, run_settings)
         gathered = time.perf_counter()
         result = compute_report(
             inputs.documents,

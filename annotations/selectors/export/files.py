@@ -11,13 +11,13 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
-from django.db import connection, transaction
 from django.utils import timezone
 
 from ...domain import export as shape
 from ...domain.export_readme import render_readme
 from ...models import Code, Project
 from ..agreement import latest_finished_run
+from ..snapshot import one_snapshot
 from .agreement import AGREEMENT_COLUMNS, AGREEMENT_FILE, agreement_rows
 from .audit import AUDIT_COLUMNS, AUDIT_FILE, audit_rows
 from .doccano import doccano_chunks
@@ -175,13 +175,7 @@ def snapshot(make: Callable[[], Iterable[T]]) -> Iterator[T]:
     transaction would take the write lock for the length of the download; each batch of rows
     is read consistently there.)
     """
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        # Inside a transaction already (a caller's, or a test's): it is the snapshot.
-        yield from make()
-        return
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    with one_snapshot():
         yield from make()
 
 
