@@ -64,5 +64,11 @@ format: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(PY) -m bench
 
+# doccano and Label Studio beside Framing on the same data (bench/peers.py); the first run
+# installs both under var/peers/ (minutes), later runs reuse them. `make bench` skips it.
+.PHONY: bench-peers
+bench-peers: $(DEV_STAMP)
+	FRAMING_BENCH_PEERS=1 $(PY) -m bench peers
+
 clean-var:
 	rm -rf var
