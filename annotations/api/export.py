@@ -85,12 +85,13 @@ def export_file(
         ),
         member,
     )
+    # Each download reads one state of the database while it streams, as on the pages.
     if file == "spans.csv":
-        chunks = _encoded(files.spans_csv_chunks(project, spec))
+        chunks = _encoded(files.snapshot(lambda: files.spans_csv_chunks(project, spec)))
     elif file == "spans.jsonl":
-        chunks = _encoded(doccano.doccano_chunks(project, spec))
+        chunks = _encoded(files.snapshot(lambda: doccano.doccano_chunks(project, spec)))
     else:
-        chunks = files.zip_chunks(files.export_files(project, spec))
+        chunks = files.snapshot(lambda: files.zip_chunks(files.export_files(project, spec)))
     response = StreamingHttpResponse(chunks, content_type=CONTENT[file])
     stem = slugify(project.name) or f"project-{project.pk}"
     layer_name = "coder" if spec.coder_id is not None else spec.layer

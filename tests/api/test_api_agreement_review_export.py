@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
+import zipfile
 
 import pytest
+from django.db import connection, connections
 
-from annotations.models import AgreementRun, AssignmentStatus, GoldSpan, RunStatus
+from annotations.models import AgreementRun, AssignmentStatus, GoldSpan, RunStatus, Span
 from annotations.services import agreement, assignments, spans
 
 pytestmark = pytest.mark.django_db
@@ -124,3 +127,36 @@ def test_agreement_run_requests_answer_404_to_a_blind_coder(api_as, coded):
         api_as("coder_a").post(f"projects/{coded['project'].pk}/agreement-runs").status_code == 404
     )
     assert not AgreementRun.objects.exclude(pk=coded["run"].pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's snapshot isolation")
+def test_an_api_download_reads_one_state_of_the_database_while_it_streams(api_as, world):
+    """A span saved while the bundle streams is in none of its files, as on the pages."""
+    response = api_as("manager").get(f"projects/{world['project'].pk}/export/bundle.zip")
+    assert response.status_code == 200
+    chunks = iter(response.streaming_content)
+    first = next(chunks)  # the download has started and read the database: its snapshot
+
+    def tag_meanwhile():
+        try:
+            text = world["document"].text
+            start = text.index("Critics")
+            spans.span_create(
+                assignment=world["assignment_b"],
+                code_id=world["code"].pk,
+                start=start,
+                end=start + len("Critics"),
+                quote="Critics",
+            )
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=tag_meanwhile)
+    thread.start()
+    thread.join()
+    data = first + b"".join(chunks)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        rows = list(csv.DictReader(io.StringIO(archive.read("spans.csv").decode(), newline="")))
+    assert rows and "Critics" not in {row["quote"] for row in rows}
+    assert Span.objects.filter(quote="Critics", assignment=world["assignment_b"]).count() == 1
