@@ -20,11 +20,10 @@ from ..domain.export import CsvFlavour
 from ..domain.formats import FORMATS, format_name
 from ..forms import InputError, Params
 from ..models import Code
-from ..permissions import access_export, export_scope, may_choose_names, rights
+from ..permissions import access_export, export_coder_layers, export_scope, rights
 from ..selectors.export import doccano, files
 from ..selectors.export import formats as tool_formats
-from ..selectors.export.rows import reliability_coders
-from ..selectors.export.spec import LAYER_ALL, LAYER_CODERS, LAYER_GOLD, ExportSpec, coder_labels
+from ..selectors.export.spec import LAYER_ALL, LAYER_CODERS, LAYER_GOLD, ExportSpec
 
 TEMPLATE = "annotations/export/export.html"
 TOOL_FORMATS = [(FORMATS[name].option, FORMATS[name].title) for name in tool_formats.WRITER_UNITS]
@@ -35,19 +34,9 @@ LAYER_NAMES = {
 }
 
 
-def _coder_layers(project, member) -> dict[str, int]:
-    """One coder's layer, by the label the member sees (never a user id): every coder for
-    reviewers and managers, only oneself for a coder."""
-    labels = coder_labels(project, names=may_choose_names(member) or not project.blind)
-    coders = reliability_coders(project, ExportSpec())
-    if rights(member).is_coder:
-        coders = [uid for uid in coders if uid == member.user_id]
-    return {labels[uid]: uid for uid in coders if uid in labels}
-
-
 def _spec(request, project, member) -> ExportSpec:
     params = Params(request.GET)
-    layers = _coder_layers(project, member)
+    layers = export_coder_layers(project, member)
     layer = params.choice("layer", [*LAYER_NAMES, *layers], default=LAYER_CODERS, label="layer")
     coder_id = layers.get(layer)
     spec = forms.export_spec(
@@ -68,7 +57,7 @@ def _form(request, project, member, *, error: str = "", status: int = 200):
     chosen = request.GET.get("layer", LAYER_CODERS)
     layers = [
         *LAYER_NAMES.items(),
-        *((label, f"Only {label}") for label in _coder_layers(project, member)),
+        *((label, f"Only {label}") for label in export_coder_layers(project, member)),
     ]
     context = {
         "project": project,
