@@ -189,11 +189,15 @@ def test_invalid_choices_answer_422_and_change_nothing(client, disputed):
     document = disputed["document"]
     url = reverse("review-settle", args=[document.pk])
     missed = key_of(document, Kind.MISSED)
+    code = str(disputed["codes"]["Sourcing"].pk)  # a real id: PostgreSQL does not reuse ids
     for data, message in [
         ({"item_key": missed, "choice": "teleport"}, "Choose how to settle"),
         ({"item_key": missed, "choice": "accept:Coder B"}, "marked nothing here"),
         ({"item_key": missed, "choice": "accept:coder_a"}, "Choose whose version"),
-        ({"item_key": missed, "choice": "edit", "start": "9", "end": "2", "code": "1"}, "reversed"),
+        (
+            {"item_key": missed, "choice": "edit", "start": "9", "end": "2", "code": code},
+            "reversed",
+        ),
     ]:
         response = client.post(url, data, **HX)
         assert response.status_code == 422, data
