@@ -8,6 +8,9 @@ import socket
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from .models import Project, WorkerCheck
+from .services import agreement as agreement_service
+
 # Only errors that a retry can cure: the database or broker was briefly unreachable.
 TRANSIENT = (OperationalError, InterfaceError, ConnectionError)
 
@@ -30,14 +33,12 @@ def yield_cpu() -> None:
 @shared_task(name="annotations.tasks.worker_check", ignore_result=True)
 def worker_check(token: str) -> None:
     """Write a row proving that this worker took a task from the broker and reached the database."""
-    from .models import WorkerCheck
-
     WorkerCheck.objects.get_or_create(token=token, defaults={"hostname": socket.gethostname()})
 
 
 @shared_task(
     bind=True,
-    name="annotations.tasks.agreement_compute",
+    name=agreement_service.COMPUTE_TASK,
     ignore_result=True,
     autoretry_for=TRANSIENT,
     retry_backoff=5,
@@ -47,8 +48,6 @@ def worker_check(token: str) -> None:
     time_limit=660,
 )
 def agreement_compute(self, run_id: int) -> None:
-    from .services.agreement import agreement_execute
-
     if not self.request.is_eager:
         yield_cpu()
 
@@ -56,21 +55,16 @@ def agreement_compute(self, run_id: int) -> None:
     # A retry after a transient error, or a redelivery after a worker died, finds the run
     # marked running by an attempt that no longer exists.
     taken_over = bool(delivery.get("redelivered")) or self.request.retries > 0
-    agreement_execute(run_id=run_id, redelivered=taken_over)
+    agreement_service.agreement_execute(run_id=run_id, redelivered=taken_over)
 
 
-@shared_task(name="annotations.tasks.agreement_auto", ignore_result=True, autoretry_for=TRANSIENT)
+@shared_task(name=agreement_service.AUTO_TASK, ignore_result=True, autoretry_for=TRANSIENT)
 def agreement_auto(project_id: int) -> None:
-    from .models import Project
-    from .services.agreement import agreement_request
-
     project = Project.objects.filter(pk=project_id).first()
     if project is not None:
-        agreement_request(project=project)
+        agreement_service.agreement_request(project=project)
 
 
 @shared_task(name="annotations.tasks.agreement_sweep", ignore_result=True, autoretry_for=TRANSIENT)
 def agreement_sweep() -> None:
-    from .services.agreement import agreement_sweep as sweep
-
-    sweep()
+    agreement_service.agreement_sweep()

@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from celery import current_app
 from django.db import transaction
 from django.utils import timezone
 
@@ -187,11 +188,18 @@ class RunRequest:
         )
 
 
-def _enqueue(run: AgreementRun) -> None:
-    from ..tasks import agreement_compute
+# The tasks that run this module's work, by name: sending by name keeps this module from
+# importing the task module that imports it (tasks.py registers the tasks under these names;
+# settings route the computation to its own queue).
+COMPUTE_TASK = "annotations.tasks.agreement_compute"
+AUTO_TASK = "annotations.tasks.agreement_auto"
 
+
+def _enqueue(run: AgreementRun) -> None:
     task_id = run.task_id
-    transaction.on_commit(lambda: agreement_compute.apply_async(args=[run.pk], task_id=task_id))
+    transaction.on_commit(
+        lambda: current_app.send_task(COMPUTE_TASK, args=[run.pk], task_id=task_id)
+    )
 
 
 def _requeue(run: AgreementRun) -> None:
@@ -353,8 +361,6 @@ def schedule_after_done(project_id: int, *, delay_seconds: int = 30) -> None:
     """Start a run shortly after a coder marks a document done. Several coders finishing at
     once schedule several tasks, but the first computes and the others find its fingerprint:
     that is the debounce."""
-    from ..tasks import agreement_auto
-
     transaction.on_commit(
-        lambda: agreement_auto.apply_async(args=[project_id], countdown=delay_seconds)
+        lambda: current_app.send_task(AUTO_TASK, args=[project_id], countdown=delay_seconds)
     )
