@@ -112,3 +112,31 @@ def test_run_now_on_unchanged_work_says_nothing_new_was_started(client, finished
     again = client.post(url, HTTP_HX_REQUEST="true").content.decode()
     assert "Nothing changed since run" in again
     assert AgreementRun.objects.count() == 1
+
+
+def test_an_interval_every_resample_agrees_on_says_so_rather_than_looking_missing(
+    client, study, add_document
+):
+    """Two documents both coders tagged identically: every resample gives 1, so the interval
+    is 1 to 1; the page and the sentence say that every resample gave that value."""
+    second = add_document(study["project"], "Officials said the vote was free.", "second.txt")
+    for key in ("a", "b"):
+        own = assignments.assignment_create(document=second, coder=study[f"coder_{key}"])
+        for assignment, text in ((study[f"assignment_{key}"], study["document"].text), (own, "")):
+            text = text or second.text
+            spans.span_create(
+                assignment=assignment,
+                code_id=study["codes"]["Sourcing"].pk,
+                start=text.index("Officials said"),
+                end=text.index("Officials said") + len("Officials said"),
+                quote="Officials said",
+            )
+            assignments.assignment_set_status(assignment=assignment, status=AssignmentStatus.DONE)
+    run = service.agreement_request(
+        project=study["project"], run_settings=service.RunSettings(n_bootstrap=50), enqueue=False
+    ).run
+    service.agreement_execute(run_id=run.pk)
+    html = page(client, study["reviewer"], study["project"]).content.decode()
+    assert "1.000 to 1.000" in html
+    assert "every one of 50 resamples gave 1.000" in html
+    assert "(every one of 50 resamples gave 1.00)" in html  # the methods sentence

@@ -70,6 +70,11 @@ def interval_text(interval: Interval | None) -> str:
         return ""
     if not interval.available:
         return "95% CI not available"
+    if interval.zero_width:
+        return (
+            f"95% CI {short(interval.low)}–{short(interval.high)} (every one of "
+            f"{interval.resamples:,} resamples gave {short(interval.low)})"
+        )
     return f"95% CI {short(interval.low)}–{short(interval.high)}"
 
 

@@ -71,6 +71,12 @@ class Interval:
     def available(self) -> bool:
         return self.low is not None and self.high is not None
 
+    @property
+    def zero_width(self) -> bool:
+        """Every resample gave the same value (e.g. perfect agreement in each): an estimate
+        that happens to have no width, which a reader should not take for a missing one."""
+        return self.available and self.low == self.high
+
     def to_json(self) -> dict:
         data: dict[str, Any] = {"low": self.low, "high": self.high, "resamples": self.resamples}
         if self.reason:
