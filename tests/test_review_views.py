@@ -299,11 +299,12 @@ def test_page_and_queue_queries_do_not_grow_with_spans_or_documents(
     review_services.gold_accept_agreed(document=large, actor=study["reviewer"])
     client.force_login(study["reviewer"])
     for document in (small, large):
-        # 13 for the page (one of them the coders' notes of the spans shown), 1 for the
-        # header's site rights; neither grows with the data.
-        with django_assert_max_num_queries(14):
+        # 14 for the page (the coders' notes of the spans shown and the decisions of the
+        # settled rows shown among them), 1 for the header's site rights; neither grows
+        # with the data.
+        with django_assert_max_num_queries(15):
             assert client.get(reverse("review", args=[document.pk])).status_code == 200
-        with django_assert_max_num_queries(13):
+        with django_assert_max_num_queries(14):
             response = client.get(reverse("review", args=[document.pk]), **HX)
             assert response.status_code == 200
     with django_assert_max_num_queries(13):
@@ -467,6 +468,6 @@ def test_window_pages_keep_queries_bounded(client, study, django_assert_max_num_
     client.force_login(study["reviewer"])
     url = reverse("review", args=[document.pk])
     for query in ("?row=31", "?item=5", ""):
-        with django_assert_max_num_queries(13):
+        with django_assert_max_num_queries(14):
             response = client.get(url + query, **HX)
         assert response.status_code == 200 and "from Coder A" in response.content.decode()

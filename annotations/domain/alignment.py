@@ -1,7 +1,9 @@
 """Align several coders' spans on one document and classify where they disagree.
 
 Pure Python (no Django): callers pass plain ``AlignSpan`` values and the roster of coders
-whose work counts, and get back review ``Item``\\s in text order.
+whose work counts, and get back review ``Item``\\s in text order. ``align_rows`` takes plain
+tuples instead and answers an :class:`Alignment`: every item's :class:`Outline` (kind,
+offsets, members), with each whole item built when it is first read.
 
 How items are built
 -------------------
@@ -55,11 +57,12 @@ therefore gives an identical result.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from operator import attrgetter, itemgetter
 from types import MappingProxyType
-from typing import Protocol
+from typing import NamedTuple, Protocol, overload
 
 
 class Kind(StrEnum):
@@ -127,22 +130,141 @@ class Extent(Protocol):
     def end(self) -> int: ...
 
 
-@dataclass(frozen=True, slots=True)
 class _Cluster:
-    code: str
-    start: int
-    end: int
-    spans: tuple[AlignSpan, ...]
-    coders: frozenset[str]
+    """Spans of one code that overlap in a chain; internal, so a plain slotted class
+    (built over a thousand times per long article)."""
+
+    __slots__ = ("code", "coders", "end", "spans", "start")
+
+    def __init__(self, spans: list[AlignSpan], reach: int) -> None:
+        # The run is sorted by start and ``reach`` is its furthest end.
+        self.code = spans[0].code
+        self.start = spans[0].start
+        self.end = reach
+        self.spans = spans
+        self.coders = frozenset([s.coder for s in spans])
 
 
 def align(spans: Iterable[AlignSpan], coders: Sequence[str]) -> list[Item]:
     """Align one document's spans and return review items in text order."""
     spans = list(spans)
+    rows = {s.id: (s.id, s.coder, s.start, s.end, s.code) for s in spans}
+    return list(_align(spans, coders, rows))
+
+
+class _Row(NamedTuple):
+    id: int
+    coder: str
+    start: int
+    end: int
+    code: str
+
+
+def align_rows(rows: Iterable[tuple[int, str, int, int, str]], coders: Sequence[str]) -> Alignment:
+    """``align`` for plain ``(id, coder, start, end, code)`` rows, checked as ``AlignSpan``
+    checks them, and answered as an :class:`Alignment` that builds each item when it is
+    first read: a long article's thousands of spans and items cost far less this way."""
+    rows = list(rows)
+    spans = list(map(_Row._make, rows))
+    for span in spans:
+        if not 0 <= span.start < span.end:
+            AlignSpan(*span)  # raises the same error
+    return _align(spans, coders, {row[0]: row for row in rows})
+
+
+class Outline(NamedTuple):
+    """An item as plain values: what every reader needs of every item (to count, list
+    and key it), without the versions that only an item shown or settled needs."""
+
+    kind: Kind
+    code: str | tuple[str, ...]
+    start: int
+    end: int
+    members: tuple[tuple[int, ...], ...]  # each roster coder's span ids, in roster order
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return self.code if isinstance(self.code, tuple) else (self.code,)
+
+    @classmethod
+    def of(cls, item: Item) -> Outline:
+        return cls(item.kind, item.code, item.start, item.end, tuple(item.members.values()))
+
+
+class Alignment(Sequence[Item]):
+    """A document's items in text order, each built from its outline when first read.
+
+    Every reader needs every item's outline; whole items only for the few shown or
+    settled (a page shows a few dozen of a long article's thousand). Building them all
+    cost half of the alignment, and the objects each is made of (the item, a mapping, a
+    dict, versions) slowed every later garbage collection; an outline is one named tuple
+    whose inner tuples the collector soon stops visiting. Items built are kept, so each
+    is built once.
+    """
+
+    __slots__ = ("_built", "_spans", "outlines", "roster")
+
+    def __init__(
+        self,
+        roster: tuple[str, ...],
+        outlines: Sequence[Outline],
+        spans: Mapping[int, tuple[int, str, int, int, str]],
+    ) -> None:
+        self.roster = roster
+        self.outlines = tuple(outlines)
+        self._spans = spans  # id → (id, coder, start, end, code), for the versions
+        self._built: list[Item | None] = [None] * len(self.outlines)
+
+    def __len__(self) -> int:
+        return len(self.outlines)
+
+    @overload
+    def __getitem__(self, index: int) -> Item: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Item]: ...
+
+    def __getitem__(self, index: int | slice) -> Item | list[Item]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        item = self._built[index]
+        if item is None:
+            item = self._built[index] = self._item(self.outlines[index])
+        return item
+
+    def __iter__(self) -> Iterator[Item]:
+        for index in range(len(self.outlines)):
+            yield self[index]
+
+    def _item(self, outline: Outline) -> Item:
+        proposers: dict[tuple[int, int, str], set[str]] = {}
+        for ids in outline.members:
+            for span_id in ids:
+                _, coder, start, end, code = self._spans[span_id]
+                proposers.setdefault((start, end, code), set()).add(coder)
+        return Item(
+            outline.kind,
+            outline.code,
+            outline.start,
+            outline.end,
+            MappingProxyType(dict(zip(self.roster, outline.members, strict=True))),
+            tuple(
+                [
+                    Version(v_start, v_end, code, tuple(sorted(who)))
+                    for (v_start, v_end, code), who in sorted(proposers.items())
+                ]
+            ),
+        )
+
+
+def _align(spans: list, coders: Sequence[str], rows: Mapping[int, tuple]) -> Alignment:
     roster = _roster(spans, coders)
     clusters = _clusters(spans)
-    items = [_item(group, roster) for group in _merge_substitutes(clusters)]
-    return sorted(items, key=_text_order)
+    ordered = [_outline(group, roster) for group in _merge_substitutes(clusters)]
+    # Each outline comes with its text-order key; the keys are unique (see the module's
+    # docstring), so outlines themselves are never compared.
+    ordered.sort(key=itemgetter(0))
+    return Alignment(roster, [outline for _, outline in ordered], rows)
 
 
 def majority_version(item: Item) -> Version | None:
@@ -199,32 +321,22 @@ def _clusters(spans: list[AlignSpan]) -> list[_Cluster]:
     for span in spans:
         by_code[span.code].append(span)
     clusters = []
+    by_position = attrgetter("start", "end", "id")
     for same_code in by_code.values():
-        same_code.sort(key=lambda s: (s.start, s.end, s.id))
+        same_code.sort(key=by_position)
         # Sorted by start, a span joins the running component iff it starts before the
         # component's furthest end: that is exactly "overlaps some member".
         run: list[AlignSpan] = []
         reach = 0
         for span in same_code:
             if run and span.start >= reach:
-                clusters.append(_cluster(run, reach))
+                clusters.append(_Cluster(run, reach))
                 run = []
             run.append(span)
             if span.end > reach:
                 reach = span.end
-        clusters.append(_cluster(run, reach))
+        clusters.append(_Cluster(run, reach))
     return clusters
-
-
-def _cluster(spans: list[AlignSpan], reach: int) -> _Cluster:
-    # The run is sorted by start and ``reach`` is its furthest end.
-    return _Cluster(
-        code=spans[0].code,
-        start=spans[0].start,
-        end=reach,
-        spans=tuple(spans),
-        coders=frozenset([s.coder for s in spans]),
-    )
 
 
 def _merge_substitutes(clusters: list[_Cluster]) -> list[list[_Cluster]]:
@@ -260,12 +372,26 @@ def _substitute(a: _Cluster, b: _Cluster) -> bool:
     return a.code != b.code and bool(a.coders - b.coders) and bool(b.coders - a.coders)
 
 
-def _item(group: list[_Cluster], roster: tuple[str, ...]) -> Item:
-    # One pass over the spans, filling every coder's ids and offsets at once: this runs
-    # once per item, over a thousand times for a long article.
+def _outline(group: list[_Cluster], roster: tuple[str, ...]) -> tuple[tuple, Outline]:
+    """One item's outline and its text-order key. This runs once per item, over a
+    thousand times for a long article: one pass over the spans and few calls."""
     if len(group) == 1:
         (only,) = group
         spans: Sequence[AlignSpan] = only.spans
+        first, last = spans[0], spans[-1]
+        if len(only.coders) == len(spans) and (first.start, first.end) == (last.start, last.end):
+            # The commonest item, made cheaper: each of its coders drew the same one span
+            # (sorted spans share the first one's offsets). Agreed if every coder did.
+            by_coder = {s.coder: (s.id,) for s in spans}
+            outline = Outline(
+                Kind.AGREED if len(by_coder) == len(roster) else Kind.MISSED,
+                only.code,
+                first.start,
+                first.end,
+                tuple([by_coder.get(coder, ()) for coder in roster]),
+            )
+            ids = tuple(sorted([s.id for s in spans]))
+            return (first.start, first.end, (only.code,), ids), outline
         codes: tuple[str, ...] = (only.code,)
         start, end = only.start, only.end
     else:
@@ -273,36 +399,39 @@ def _item(group: list[_Cluster], roster: tuple[str, ...]) -> Item:
         codes = tuple(sorted({c.code for c in group}))
         start = min(c.start for c in group)
         end = max(c.end for c in group)
-    ids: dict[str, list[int]] = {coder: [] for coder in roster}
-    extents: dict[str, set[tuple[int, int]]] = {coder: set() for coder in roster}
+    mine: dict[str, list[int]] = {}
     proposers: dict[tuple[int, int, str], set[str]] = {}
     for s in spans:
-        ids[s.coder].append(s.id)
-        extents[s.coder].add((s.start, s.end))
-        proposers.setdefault((s.start, s.end, s.code), set()).add(s.coder)
-    offsets = list(extents.values())
+        ids = mine.get(s.coder)
+        if ids is None:
+            mine[s.coder] = [s.id]
+        else:
+            ids.append(s.id)
+        version = (s.start, s.end, s.code)
+        who = proposers.get(version)
+        if who is None:
+            proposers[version] = {s.coder}
+        else:
+            who.add(s.coder)
+    everyone = len(roster)
     if len(codes) > 1:
         kind = Kind.CODE
-    elif not all(offsets):
+    elif len(mine) < everyone:
         kind = Kind.MISSED
-    elif all(o == offsets[0] for o in offsets):
-        kind = Kind.AGREED
     else:
-        kind = Kind.BOUNDARY
-
-    return Item(
-        kind=kind,
-        code=codes if kind is Kind.CODE else codes[0],
-        start=start,
-        end=end,
-        members=MappingProxyType({coder: tuple(sorted(mine)) for coder, mine in ids.items()}),
-        versions=tuple(
-            Version(v_start, v_end, code, tuple(sorted(who)))
-            for (v_start, v_end, code), who in sorted(proposers.items())
-        ),
+        # One code, so versions are extents: the coders drew exactly the same offsets
+        # iff every coder drew every extent drawn here.
+        kind = Kind.AGREED
+        for who in proposers.values():
+            if len(who) != everyone:
+                kind = Kind.BOUNDARY
+                break
+    outline = Outline(
+        kind,
+        codes if kind is Kind.CODE else codes[0],
+        start,
+        end,
+        tuple([tuple(sorted(mine[coder])) if coder in mine else () for coder in roster]),
     )
-
-
-def _text_order(item: Item) -> tuple[int, int, tuple[str, ...], tuple[int, ...]]:
-    ids = tuple(sorted(i for ids in item.members.values() for i in ids))
-    return item.start, item.end, item.codes, ids
+    # Text order; sorted member ids break ties only as a safeguard.
+    return (start, end, codes, tuple(sorted([s.id for s in spans]))), outline

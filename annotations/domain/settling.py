@@ -13,9 +13,20 @@ provenance:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
+from typing import NamedTuple
 
-from .alignment import Item, Kind, majority_version, settle_intersection, settle_union
+from .alignment import (
+    Alignment,
+    Item,
+    Kind,
+    Outline,
+    majority_version,
+    settle_intersection,
+    settle_union,
+)
 from .offsets import SpanError, check_span, trim_whitespace
 
 KEY_LENGTH = 300  # ReviewDecision.item_key max_length
@@ -44,9 +55,9 @@ class SettleError(ValueError):
     """The action cannot settle this item; the message says why, for the reviewer."""
 
 
-@dataclass(frozen=True, slots=True)
-class CoderSpan:
-    """A coder's live span, as a plain row (model instances are too slow for 3,000 spans)."""
+class CoderSpan(NamedTuple):
+    """A coder's live span, as a plain row: a named tuple, because a long article has
+    thousands and model instances (or even frozen dataclasses) cost several times more."""
 
     pk: int
     coder_id: int
@@ -60,26 +71,70 @@ class DocumentAlignment:
     document_id: int
     done: list[int] = field(default_factory=list)  # coder ids whose work is aligned
     pending: list[int] = field(default_factory=list)  # assigned, not done yet
-    spans: dict[int, CoderSpan] = field(default_factory=dict)
-    items: list[Item] = field(default_factory=list)
+    spans: Mapping[int, CoderSpan] = field(default_factory=dict)
+    # From the selectors an :class:`Alignment`, which builds each item when first read:
+    # read ``outlines()`` to go through every item.
+    items: Sequence[Item] = field(default_factory=list)
+    # ``item_key`` of each item, in item order, when the builder computed them once for
+    # every reader (the selectors memoise them with the alignment); else made on demand.
+    keys: Sequence[str] = ()
+    # Span id → index of the item holding it, likewise.
+    owners: Mapping[int, int] | None = None
 
     @property
     def all_done(self) -> bool:
         return bool(self.done) and not self.pending
 
+    def outlines(self) -> Sequence[Outline]:
+        """Every item's outline, in item order, without building the items."""
+        if isinstance(self.items, Alignment):
+            return self.items.outlines
+        return [Outline.of(item) for item in self.items]
+
+    def item_keys(self) -> Sequence[str]:
+        if len(self.keys) != len(self.items):
+            self.keys = [outline_key(outline) for outline in self.outlines()]
+        return self.keys
+
+    def item_of_span(self) -> Mapping[int, int]:
+        if self.owners is None:
+            self.owners = span_owners(self.outlines())
+        return self.owners
+
     def item_spans(self, item: Item) -> list[CoderSpan]:
         return [self.spans[i] for ids in item.members.values() for i in ids]
 
     def find(self, key: str) -> Item | None:
-        return next((item for item in self.items if item_key(item) == key), None)
+        keys = self.item_keys()
+        return next((self.items[n] for n, k in enumerate(keys) if k == key), None)
+
+
+def span_owners(outlines: Iterable[Outline]) -> dict[int, int]:
+    """Span id → index of the item that holds it."""
+    return {
+        span_id: index
+        for index, outline in enumerate(outlines)
+        for ids in outline.members
+        for span_id in ids
+    }
 
 
 def item_key(item: Item) -> str:
     """A deterministic name for an item: the same spans always give the same key, and a
     coder editing a span gives a new one (so an old decision never settles new work)."""
-    ids = sorted(i for ids in item.members.values() for i in ids)
-    head = f"{item.kind}|{'+'.join(item.codes)}|{item.start}|{item.end}|"
-    key = head + ",".join(map(str, ids))
+    return _key(item.kind, item.codes, item.start, item.end, item.members.values())
+
+
+def outline_key(outline: Outline) -> str:
+    """``item_key`` of the item an outline describes, without building the item."""
+    return _key(outline.kind, outline.codes, outline.start, outline.end, outline.members)
+
+
+def _key(
+    kind: Kind, codes: tuple[str, ...], start: int, end: int, members: Iterable[Iterable[int]]
+) -> str:
+    head = f"{kind}|{'+'.join(codes)}|{start}|{end}|"
+    key = head + ",".join(map(str, sorted(chain.from_iterable(members))))
     if len(key) > KEY_LENGTH:
         key = head + "#" + hashlib.sha256(key.encode()).hexdigest()[:32]
     return key

@@ -12,13 +12,18 @@ never derived from a username.
 
 from __future__ import annotations
 
-import functools
-from collections import defaultdict
-from collections.abc import Iterable
+import contextlib
+import gc
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
-from ..domain.alignment import AlignSpan, Item, Kind, align
-from ..domain.settling import CoderSpan, DocumentAlignment, item_key
+from django.db import connections
+
+from ..domain.alignment import Alignment, Kind, align_rows
+from ..domain.settling import CoderSpan, DocumentAlignment, outline_key, span_owners
 from ..models import (
     Assignment,
     AssignmentStatus,
@@ -35,42 +40,143 @@ from .labels import coder_labels
 OPEN_KINDS = tuple(k.value for k in Kind if k is not Kind.AGREED)
 
 
-def _align_rows(assignments: Iterable, spans: Iterable) -> dict[int, DocumentAlignment]:
+def _align_rows(
+    assignments: Iterable, rows: dict[int, list[tuple[int, int, int, int, int]]]
+) -> dict[int, DocumentAlignment]:
+    """Each document's alignment from its assignments ``(document, coder, status)`` and
+    its span rows ``(pk, coder, start, end, code)`` in pk order."""
     result: dict[int, DocumentAlignment] = {}
     for document_id, coder_id, status in assignments:
         row = result.setdefault(document_id, DocumentAlignment(document_id))
         (row.done if status == AssignmentStatus.DONE else row.pending).append(coder_id)
-    rows: defaultdict[int, list[tuple[int, int, int, int, int]]] = defaultdict(list)
-    for pk, document_id, coder_id, start, end, code_id in spans:
-        rows[document_id].append((pk, coder_id, start, end, code_id))
     for document_id, row in result.items():
         row.done.sort()
         row.pending.sort()
-        mine = rows.get(document_id, [])
-        mine.sort()
-        by_pk, items = _aligned(tuple(mine), tuple(row.done))
-        row.spans = dict(by_pk)
-        row.items = list(items)
+        aligned = _memo.aligned(document_id, tuple(rows.get(document_id, ())), tuple(row.done))
+        row.spans = aligned.spans
+        row.items = aligned.items
+        row.keys = aligned.keys
+        row.owners = aligned.owners
     return result
 
 
-@functools.lru_cache(maxsize=8)
-def _aligned(
-    rows: tuple[tuple[int, int, int, int, int], ...], done: tuple[int, ...]
-) -> tuple[dict[int, CoderSpan], tuple[Item, ...]]:
-    """The alignment of one document's span rows ``(pk, coder, start, end, code)``.
+class _SpanRows(Mapping[int, CoderSpan]):
+    """Span id → ``CoderSpan``, made on access from the memo's plain rows: tuples of
+    numbers leave the garbage collector's lists at its next pass, named tuples never do,
+    and 3,000 objects it must keep visiting make every later collection slower."""
 
-    Memoised on exactly its input, so an answer is never stale: any edit, new span or
-    status change gives different rows. It saves the second alignment of a settle (the
-    service aligns, then the refreshed panel does) and of a page shown twice. Callers get
-    copies of the containers; the items themselves are immutable.
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows: dict[int, tuple[int, int, int, int, int]]) -> None:
+        self._rows = rows
+
+    def __getitem__(self, pk: int) -> CoderSpan:
+        return CoderSpan._make(self._rows[pk])
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+@dataclass(frozen=True)
+class _Aligned:
+    # Shared by every caller of the memo, so read-only: an Alignment builds each item
+    # once, when first read, and items are frozen.
+    spans: Mapping[int, CoderSpan]
+    items: Alignment
+    keys: tuple[str, ...]
+    owners: Mapping[int, int]
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while an alignment is built.
+
+    A long article's alignment allocates tens of thousands of objects and makes no
+    reference cycles. Left running, the collector passes over them every 700
+    allocations, moves the ones alive at that moment to its oldest generation, and so
+    triggers a full collection of the whole process (~100,000 objects) about every
+    second alignment: that cost more than the alignment itself. Paused, only what the
+    memo keeps survives to be counted. (Process-wide, so another thread's garbage waits
+    these few milliseconds too; if the collector was already off, it stays off.)
     """
-    by_pk = {row[0]: CoderSpan(*row) for row in rows}
-    items = align(
-        [AlignSpan(pk, str(coder), start, end, str(code)) for pk, coder, start, end, code in rows],
-        [str(c) for c in done],
-    )
-    return by_pk, tuple(items)
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _aligned(rows: tuple[tuple[int, int, int, int, int], ...], done: tuple[int, ...]) -> _Aligned:
+    """The alignment of one document's span rows ``(pk, coder, start, end, code)``, with
+    every item's key and the item of every span (each page and settle needs them)."""
+    with _collector_paused():
+        # One string per coder and code, not one per span.
+        names = {n: str(n) for row in rows for n in (row[1], row[4])}
+        items = align_rows(
+            [(pk, names[coder], start, end, names[code]) for pk, coder, start, end, code in rows],
+            [str(c) for c in done],
+        )
+        return _Aligned(
+            spans=_SpanRows({row[0]: row for row in rows}),
+            items=items,
+            keys=tuple([outline_key(outline) for outline in items.outlines]),
+            owners=MappingProxyType(span_owners(items.outlines)),
+        )
+
+
+class _Memo:
+    """The latest alignment of each of the last few documents aligned in this process.
+
+    An entry answers only for exactly the rows and roster it was built from, so it is
+    never stale: any edit, new span or status change gives other rows, and the document
+    is aligned afresh. A settle aligns once (the service before its transaction; inside
+    it and for the refreshed panel the memo answers), and a page shown again not at all.
+    What it hands out is shared, so read-only: tuples, read-only mappings, and an
+    Alignment whose items are frozen.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[int, tuple[tuple, _Aligned]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def aligned(
+        self, document_id: int, rows: tuple[tuple[int, int, int, int, int], ...], done: tuple
+    ) -> _Aligned:
+        with self._lock:
+            entry = self._entries.get(document_id)
+        if entry is not None and entry[0] == (rows, done):
+            return entry[1]
+        aligned = _aligned(rows, done)
+        with self._lock:
+            self._entries[document_id] = ((rows, done), aligned)
+            self._entries.move_to_end(document_id)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return aligned
+
+    def holds(self, document_id: int) -> bool:
+        """Whether some alignment of the document is here (it may be out of date)."""
+        return document_id in self._entries
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_memo = _Memo(size=8)
+
+
+def alignment_memoised(document: Document) -> bool:
+    """Whether this process holds an alignment of the document, current or not: a caller
+    about to align inside a transaction aligns first outside it when it does not."""
+    return _memo.holds(document.pk)
 
 
 def align_documents(*, project_id: int | None = None, document_id: int | None = None):
@@ -87,11 +193,27 @@ def align_documents(*, project_id: int | None = None, document_id: int | None = 
         Span.objects.live()
         .filter(**{f"assignment__{k}": v for k, v in scope.items()})
         .filter(assignment__status=AssignmentStatus.DONE)
-        .values_list(
-            "pk", "assignment__document_id", "assignment__coder_id", "start", "end", "code_id"
-        )
+        .order_by("pk")
     )
-    return _align_rows(assignments, spans)
+    columns = ("pk", "assignment__coder_id", "start", "end", "code_id")
+    if document_id is not None:
+        # One document: the rows come as the memo's key, with nothing to regroup.
+        rows = {document_id: _plain_rows(spans.values_list(*columns))}
+    else:
+        rows = defaultdict(list)
+        for document, *row in _plain_rows(spans.values_list("assignment__document_id", *columns)):
+            rows[document].append(tuple(row))
+    return _align_rows(assignments, rows)
+
+
+def _plain_rows(queryset) -> list[tuple]:
+    """The rows of a ``values_list`` of integer columns, read straight from the cursor:
+    these need no conversion on any database, and Django's per-row handling cost a third
+    of the read for a long article's 3,000 spans."""
+    sql, params = queryset.query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def document_alignment(document: Document) -> DocumentAlignment:
@@ -176,13 +298,13 @@ def review_queue(project: Project, filters: QueueFilters) -> ReviewQueue:
             continue
         if filters.exclude_unfinished and not alignment.all_done:
             continue
-        items = alignment.items
+        items = list(zip(alignment.outlines(), alignment.item_keys(), strict=True))
         if code_key is not None:
-            items = [i for i in items if code_key in i.codes]
+            items = [(i, key) for i, key in items if code_key in i.codes]
         open_by_kind = {k.value: 0 for k in Kind if k is not Kind.AGREED}
         agreed_pending = settled = 0
-        for item in items:
-            if item_key(item) in decided[document.pk]:
+        for item, key in items:
+            if key in decided[document.pk]:
                 settled += 1
             elif item.kind is Kind.AGREED:
                 agreed_pending += 1

@@ -2,18 +2,20 @@
 
 A 50,000-character article has ~800 disagreements; only one window of them (``WINDOW``)
 is drawn, and the article is sent once as text plus item offsets for the page script.
+Offsets and labels reach the template as ready strings (see ``VersionView.where``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
 
-from ..domain.alignment import Item, Kind, majority_version
-from ..domain.settling import item_key
+from ..domain.alignment import Item, Kind, Outline, majority_version
+from ..domain.settling import DocumentAlignment
 from ..models import Code, Document, DocumentReview, GoldSpan, ReviewDecision, ReviewStatus, Span
 from .labels import coder_labels
 from .review import document_alignment
@@ -46,21 +48,13 @@ NOTE_SHOWN = 600  # characters of a coder's note shown on the page (notes hold u
 
 @dataclass
 class VersionView:
-    code: Code
-    start: int
-    end: int
-    quote: str
+    """One coder's span in a lane, as the template prints it."""
+
+    code_name: str
+    css: str  # the code's colour class
+    where: str  # "start–end": Django localises every integer a template prints, slowly
+    quote: str  # shortened
     note: str = ""  # the coder's note on this span: how coders flag doubt to the reviewer
-
-    # Pre-formatted: Django localises every integer a template prints, which cost more
-    # than the rest of the page at 10,000 numbers.
-    @property
-    def where(self) -> str:
-        return f"{self.start}–{self.end}"
-
-    @property
-    def css(self) -> str:
-        return f"code-{self.code.pk}"
 
 
 @dataclass
@@ -88,47 +82,29 @@ class DecisionView:
 
 @dataclass
 class ItemRow:
+    """One disagreement of the window. Strings, not integers, for the template (see
+    ``VersionView.where``)."""
+
     index: int
     key: str
     item: Item
-    codes: list[Code]
+    kind: str
+    ref: str  # the item's index in the whole alignment, for the page script
+    start: str
+    end: str
+    first_code: str
+    code_tags: list[tuple[str, str]]  # (colour class, code name)
     quote: str
     lanes: list[Lane]
     majority: str  # label list of the majority version's coders, or ""
     present: str  # lane numbers of the coders who marked something here, space-separated
     decision: DecisionView | None
     gold: list[GoldView]
-
-    number: str = ""  # position in the whole list of disagreements (not the window)
-
-    @property
-    def kind(self) -> str:
-        return self.item.kind.value
+    number: str  # position in the whole list of disagreements (not the window)
 
     @property
     def settled(self) -> bool:
         return self.decision is not None
-
-    # Strings, not integers, for the template (see VersionView).
-    @property
-    def ref(self) -> str:
-        return str(self.index)
-
-    @property
-    def start(self) -> str:
-        return str(self.item.start)
-
-    @property
-    def end(self) -> str:
-        return str(self.item.end)
-
-    @property
-    def code_tags(self) -> list[tuple[str, str]]:
-        return [(f"code-{code.pk}", code.name) for code in self.codes]
-
-    @property
-    def first_code(self) -> str:
-        return str(self.codes[0].pk)
 
 
 @dataclass
@@ -196,7 +172,7 @@ def _short(text: str, limit: int) -> str:
 
 
 def _window_start(
-    disagreements: list[tuple[int, Item, str]],
+    disagreements: list[tuple[int, Outline, str]],
     settled: set[str],
     *,
     focus_key: str,
@@ -223,32 +199,13 @@ def _window_start(
     return position - position % WINDOW
 
 
-def review_page(
-    document: Document,
-    *,
-    with_text: bool = True,
-    focus_key: str = "",
-    item: int | None = None,
-    row: int | None = None,
-) -> ReviewPage:
-    """What the review page shows for one document (8 queries, any number of spans).
-
-    Every item is aligned and counted, but only one window of disagreements is built in
-    full (see ``WINDOW``); ``focus_key``, ``item`` and ``row`` choose it. ``with_text``
-    is off for htmx fragments, which never re-send the article.
-    """
-    project = document.project
-    alignment = document_alignment(document)
-    codes = list(Code.objects.filter(codebook__project=project))
-    code_by_id = {c.pk: c for c in codes}
-    labels = coder_labels(project, also=alignment.done + alignment.pending)
-    done = set(alignment.done)
-    lane_order = [uid for uid in labels if uid in done]  # pseudonym order
-    # Plain rows, not model instances: a settled long article has over a thousand
-    # decisions and gold spans, and the page shows a window of them.
-    decided = {
-        row[0]: row[1:]
-        for row in ReviewDecision.objects.filter(document=document)
+def _decisions(document: Document, keys: Iterable[str]) -> dict[str, DecisionView]:
+    """How the given items were settled (one query; none when no key is given)."""
+    keys = list(keys)
+    if not keys:
+        return {}
+    rows = (
+        ReviewDecision.objects.filter(document=document, item_key__in=keys)
         .order_by()
         .values_list(
             "item_key",
@@ -257,29 +214,96 @@ def review_page(
             "decided_at",
             f"decided_by__{get_user_model().USERNAME_FIELD}",
         )
-    }
-    settled = set(decided)
+    )
+    return {key: DecisionView(*rest) for key, *rest in rows}
+
+
+def _gold_views(
+    document: Document,
+    alignment: DocumentAlignment,
+    shown: set[int],
+    code_by_id: dict[int, Code],
+    labels: dict[int, str],
+) -> tuple[dict[int, list[GoldView]], list[GoldView]]:
+    """The live gold spans of the items shown, and those no current item accounts for (a
+    coder changed the item since); one query. A gold span belongs to the item holding
+    every coder's span it was made from."""
+    gold_of_item: defaultdict[int, list[GoldView]] = defaultdict(list)
+    other: list[GoldView] = []
+    rows = list(
+        GoldSpan.objects.live().filter(document=document).order_by().values_list(*GOLD_FIELDS)
+    )
+    if not rows:
+        return gold_of_item, other
+    item_of_span = alignment.item_of_span()
+    for values in rows:
+        owners = {item_of_span[s] for s in values[SOURCE_SPANS] if s in item_of_span}
+        owner = owners.pop() if len(owners) == 1 else None
+        if owner is not None and owner not in shown:
+            continue
+        # A model instance (for its display methods) of only the fields the page shows.
+        span = GoldSpan.from_db(None, GOLD_FIELDS, values)
+        span.code = code_by_id[span.code_id]
+        view = GoldView(span, [labels.get(uid, "a former coder") for uid in span.source_coders])
+        (other if owner is None else gold_of_item[owner]).append(view)
+    return gold_of_item, other
+
+
+def review_page(
+    document: Document,
+    *,
+    with_text: bool = True,
+    focus_key: str = "",
+    item: int | None = None,
+    row: int | None = None,
+) -> ReviewPage:
+    """What the review page shows for one document (9 to 10 queries, any number of spans).
+
+    Every item is aligned and counted, but only one window of disagreements is built in
+    full (see ``WINDOW``); ``focus_key``, ``item`` and ``row`` choose it. ``with_text``
+    is off for htmx fragments, which never re-send the article.
+    """
+    project = document.project
+    alignment = document_alignment(document)
+    keys = alignment.item_keys()
+    codes = list(Code.objects.filter(codebook__project=project))
+    code_by_id = {c.pk: c for c in codes}
+    labels = coder_labels(project, also=alignment.done + alignment.pending)
+    done = set(alignment.done)
+    lane_order = [uid for uid in labels if uid in done]  # pseudonym order
+    # Every decided key (a settled long article has over a thousand), but the details
+    # of the window's decisions only, below.
+    settled = set(
+        ReviewDecision.objects.filter(document=document)
+        .order_by()
+        .values_list("item_key", flat=True)
+    )
     review = DocumentReview.objects.filter(document=document).first()
 
-    disagreements: list[tuple[int, Item, str]] = []
-    agreed: list[tuple[Item, bool]] = []
-    for index, one in enumerate(alignment.items):
-        key = item_key(one)
+    # Every item is counted from its outline; whole items are built for the ones shown.
+    outlines = alignment.outlines()
+    disagreements: list[tuple[int, Outline, str]] = []
+    agreed: list[tuple[int, Outline, bool]] = []
+    for index, (one, key) in enumerate(zip(outlines, keys, strict=True)):
         if one.kind is Kind.AGREED:
-            agreed.append((one, key in settled))
+            agreed.append((index, one, key in settled))
         else:
             disagreements.append((index, one, key))
     open_items = [index for index, _, key in disagreements if key not in settled]
     start = _window_start(disagreements, settled, focus_key=focus_key, item=item, row=row)
-    window = disagreements[start : start + WINDOW]
+    window = [
+        (index, alignment.items[index], key)
+        for index, _, key in disagreements[start : start + WINDOW]
+    ]
     # Each agreed item is listed with the window whose stretch of text it starts in.
     low = disagreements[start][1].start if start else 0
     high = disagreements[start + WINDOW][1].start if start + WINDOW < len(disagreements) else None
     agreed_in_window = [
-        (one, accepted)
-        for one, accepted in agreed
+        (alignment.items[index], accepted)
+        for index, one, accepted in agreed
         if low <= one.start and (high is None or one.start < high)
     ][:AGREED_LIMIT]
+    decided = _decisions(document, (key for _, _, key in window if key in settled))
     # Coders' notes, for the spans shown only (one query): reviewers see them beside
     # each coder's version, under the coder's label (a pseudonym in blind projects).
     shown_spans = [
@@ -293,10 +317,11 @@ def review_page(
         if shown_spans
         else {}
     )
+    text = document.text
     agreed_shown = [
         AgreedRow(
             code_tags=[(f"code-{c}", code_by_id[int(c)].name) for c in one.codes],
-            quote=_short(document.text[one.start : one.end], 140),
+            quote=_short(text[one.start : one.end], 140),
             where=f"{one.start}–{one.end}",
             settled=accepted,
             notes=[
@@ -308,59 +333,48 @@ def review_page(
         )
         for one, accepted in agreed_in_window
     ]
+    gold_of_item, other_gold = _gold_views(
+        document, alignment, {index for index, _, _ in window}, code_by_id, labels
+    )
 
-    item_of_span: dict[int, int] = {}
-    for index, one in enumerate(alignment.items):
-        for ids in one.members.values():
-            for span_id in ids:
-                item_of_span[span_id] = index
-    shown = {index for index, _, _ in window}
-    gold_of_item: defaultdict[int, list[GoldView]] = defaultdict(list)
-    other_gold = []
-    for values in (
-        GoldSpan.objects.live().filter(document=document).order_by().values_list(*GOLD_FIELDS)
-    ):
-        owners = {item_of_span[s] for s in values[SOURCE_SPANS] if s in item_of_span}
-        owner = owners.pop() if len(owners) == 1 else None
-        if owner is not None and owner not in shown:
-            continue
-        # A model instance (for its display methods) of only the fields the page shows.
-        span = GoldSpan.from_db(None, GOLD_FIELDS, values)
-        span.code = code_by_id[span.code_id]
-        view = GoldView(span, [labels.get(uid, "a former coder") for uid in span.source_coders])
-        (other_gold if owner is None else gold_of_item[owner]).append(view)
-
-    text = document.text
     rows: list[ItemRow] = []
     for number, (index, one, key) in enumerate(window, start=start + 1):
         lanes = []
         for lane_number, uid in enumerate(lane_order, 1):
-            versions = [
-                VersionView(
-                    code_by_id[s.code_id],
-                    s.start,
-                    s.end,
-                    _short(text[s.start : s.end], 90),
-                    _short(notes.get(s.pk, ""), NOTE_SHOWN),
+            versions = []
+            for s in sorted(
+                (alignment.spans[i] for i in one.members[str(uid)]),
+                key=lambda s: (s.start, s.end, s.code_id),
+            ):
+                code = code_by_id[s.code_id]
+                versions.append(
+                    VersionView(
+                        code.name,
+                        f"code-{code.pk}",
+                        f"{s.start}–{s.end}",
+                        _short(text[s.start : s.end], 90),
+                        _short(notes.get(s.pk, ""), NOTE_SHOWN),
+                    )
                 )
-                for s in sorted(
-                    (alignment.spans[i] for i in one.members[str(uid)]),
-                    key=lambda s: (s.start, s.end, s.code_id),
-                )
-            ]
             lanes.append(Lane(lane_number, labels[uid], versions))
         winner = majority_version(one)
+        item_codes = [code_by_id[int(c)] for c in one.codes]
         rows.append(
             ItemRow(
                 index=index,
                 key=key,
                 item=one,
-                codes=[code_by_id[int(c)] for c in one.codes],
+                kind=one.kind.value,
+                ref=str(index),
+                start=str(one.start),
+                end=str(one.end),
+                first_code=str(item_codes[0].pk),
+                code_tags=[(f"code-{code.pk}", code.name) for code in item_codes],
                 quote=_short(text[one.start : one.end], 140),
                 lanes=lanes,
                 majority=", ".join(labels[int(c)] for c in winner.coders) if winner else "",
                 present=" ".join(str(lane.number) for lane in lanes if lane.versions),
-                decision=DecisionView(*decided[key]) if key in decided else None,
+                decision=decided.get(key),
                 gold=gold_of_item.get(index, []),
                 number=str(number),
             )
@@ -378,10 +392,9 @@ def review_page(
         open_count=len(open_items),
         open_items=" ".join(map(str, open_items)),
         agreed_total=len(agreed),
-        agreed_pending=sum(not accepted for _, accepted in agreed),
+        agreed_pending=sum(not accepted for _, _, accepted in agreed),
         agreed=agreed_shown,
         other_gold=other_gold,
-        marks=" ".join(f"{i.start}:{i.end}:{i.kind.value}" for i in alignment.items)
-        if with_text
-        else "",
+        # A StrEnum formats as its value, without the slow ``.value`` property.
+        marks=" ".join([f"{i.start}:{i.end}:{i.kind}" for i in outlines]) if with_text else "",
     )

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from ..domain import settling
 from ..domain.alignment import Item, Kind
-from ..domain.settling import Action, Proposal, SettleError, item_key
+from ..domain.settling import Action, Proposal, SettleError
 from ..models import (
     Code,
     Document,
@@ -25,7 +25,7 @@ from ..models import (
     ReviewDecision,
     ReviewStatus,
 )
-from ..selectors.review import document_alignment
+from ..selectors.review import alignment_memoised, document_alignment
 from . import assignments
 from .base import ConflictError, ServiceError, audit_record
 
@@ -87,32 +87,43 @@ def review_start(*, document: Document, actor) -> DocumentReview:
     return _review_for_update(document, actor)
 
 
-@transaction.atomic
+def _aligned_outside(document: Document) -> None:
+    """Align before the transaction takes its locks, unless this process already holds
+    the document's alignment. The alignment is memoised on its exact input rows, so the
+    read inside the transaction finds it ready (a change in between gives other rows and
+    is aligned afresh there): the write lock, which on SQLite holds every other writer
+    back, is held for the writes, not for the alignment."""
+    if not alignment_memoised(document):
+        document_alignment(document)
+
+
 def review_finish(*, document: Document, actor) -> DocumentReview:
     """Close the review once every item is settled; coders may then see their feedback."""
-    review = _review_for_update(document, actor)
-    alignment = document_alignment(document)
-    decided = set(
-        ReviewDecision.objects.filter(document=document).values_list("item_key", flat=True)
-    )
-    unsettled = [i for i in alignment.items if item_key(i) not in decided]
-    if unsettled:
-        raise ServiceError(
-            f"{len(unsettled)} item{'s' if len(unsettled) != 1 else ''} still to settle "
-            "before the review can be finished."
+    _aligned_outside(document)
+    with transaction.atomic():
+        review = _review_for_update(document, actor)
+        alignment = document_alignment(document)
+        decided = set(
+            ReviewDecision.objects.filter(document=document).values_list("item_key", flat=True)
         )
-    review.status = ReviewStatus.SETTLED
-    review.settled_at = timezone.now()
-    review.save(update_fields=["status", "settled_at"])
-    audit_record(
-        actor=actor,
-        action="finish",
-        obj=review,
-        document=document,
-        before={"status": ReviewStatus.IN_REVIEW},
-        after={"status": review.status},
-    )
-    return review
+        unsettled = [key for key in alignment.item_keys() if key not in decided]
+        if unsettled:
+            raise ServiceError(
+                f"{len(unsettled)} item{'s' if len(unsettled) != 1 else ''} still to settle "
+                "before the review can be finished."
+            )
+        review.status = ReviewStatus.SETTLED
+        review.settled_at = timezone.now()
+        review.save(update_fields=["status", "settled_at"])
+        audit_record(
+            actor=actor,
+            action="finish",
+            obj=review,
+            document=document,
+            before={"status": ReviewStatus.IN_REVIEW},
+            after={"status": review.status},
+        )
+        return review
 
 
 @transaction.atomic
@@ -263,6 +274,7 @@ def gold_settle(
     if action not in settling.SETTLE_ACTIONS:
         raise ServiceError("Unknown way to settle.")
     rationale = _checked_rationale(rationale)
+    _aligned_outside(document)
     with transaction.atomic():
         _review_for_update(document, actor)
         alignment = document_alignment(document)
@@ -296,6 +308,7 @@ def gold_settle(
 
 def gold_accept_agreed(*, document: Document, actor) -> int:
     """Accept every unsettled agreed item at once (provenance unanimous); returns how many."""
+    _aligned_outside(document)
     with transaction.atomic():
         _review_for_update(document, actor)
         alignment = document_alignment(document)
@@ -303,10 +316,11 @@ def gold_accept_agreed(*, document: Document, actor) -> int:
             ReviewDecision.objects.filter(document=document).values_list("item_key", flat=True)
         )
         count = 0
-        for item in alignment.items:
-            key = item_key(item)
-            if item.kind is not Kind.AGREED or key in decided:
+        outlines = alignment.outlines()
+        for index, key in enumerate(alignment.item_keys()):
+            if outlines[index].kind is not Kind.AGREED or key in decided:
                 continue
+            item = alignment.items[index]
             decision = _decide(document, item, key, Action.ACCEPT_AGREED, rationale="", actor=actor)
             gold = _store(
                 document, settling.propose_agreed(alignment, item), rationale="", actor=actor

@@ -42,6 +42,9 @@ def test_a_reviewer_sees_each_coders_note_and_sets_gold_by_selecting_words(
     expect(page.get_by_role("link", name="Agreement", exact=True)).to_be_visible()
     page.get_by_role("link", name="Review next").click()
     expect(page).to_have_url(re.compile(rf"/documents/{document.pk}/review/"))
+    # A click does not wait for the page's deferred script, which the keys below need:
+    # on a loaded machine "j" could come before it listened.
+    page.wait_for_load_state("load")
 
     # Notes: beside each coder's version, under the coder's pseudonym.
     lanes = page.locator("#review tr.item .lane .coder-note")
