@@ -25,6 +25,7 @@ from ..domain.agreement.corpus import NO_CODER, ONE_CODER, DocumentData, SpanDat
 from ..domain.agreement.report import compute_report
 from ..domain.agreement.result import LeftOut, coder_key
 from ..models import AgreementRun, Assignment, AssignmentStatus, Code, Project, RunStatus, Span
+from ..selectors.export.reads import raw_rows
 from ..selectors.snapshot import one_snapshot
 from .base import ServiceError, actor_or_none
 
@@ -143,16 +144,16 @@ def gather(project: Project, run_settings: RunSettings) -> Inputs:
             assignment__status__in=run_settings.statuses,
         )
         .order_by("assignment__document_id", "assignment__coder_id", "start", "end", "code_id")
-        .values_list(
-            "assignment__document_id", "assignment__coder_id", "start", "end", "code__name"
-        )
+        .values_list("assignment__document_id", "assignment__coder_id", "start", "end", "code_id")
     )
+    codes = dict(_codes(project))
     keys = {c: coder_key(c) for coders in counted.values() for c in coders}
-    for document_id, coder_id, start, end, code in span_rows.iterator(chunk_size=5000):
+    # Whole numbers only, so the driver's rows need none of Django's per-value converters.
+    for document_id, coder_id, start, end, code_id in raw_rows(span_rows):
         # A coder unfinished on this document (while finished elsewhere) is named too: the
         # report counts and ignores such spans with a note.
         key = keys.get(coder_id) or coder_key(coder_id)
-        spans_by_doc[document_id].append(SpanData(key, start, end, code))
+        spans_by_doc[document_id].append(SpanData(key, start, end, codes[code_id]))
     texts = dict(
         project.documents.filter(pk__in=counted.keys()).values_list("pk", "text").iterator()
     )
@@ -165,7 +166,7 @@ def gather(project: Project, run_settings: RunSettings) -> Inputs:
         )
         for document_id in sorted(counted)
     )
-    return Inputs(documents, left_out, tuple(name for _, name in _codes(project)))
+    return Inputs(documents, left_out, tuple(codes.values()))
 
 
 @dataclass(frozen=True)
