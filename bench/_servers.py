@@ -228,3 +228,39 @@ def restart_postgres() -> None:
         capture_output=True,
         timeout=120,
     )
+
+
+# What each part of the stack is, by the process's command line (the load client is the
+# benchmark's own process).
+PARTS = (
+    ("gunicorn", "gunicorn"),
+    ("celery", "celery"),
+    ("postgres", "postgres"),
+    ("redis", "redis-server"),
+)
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU time (user + system) so far of every live process of each part of the stack,
+    and of this process (the load client). Two readings around a run give the cores each
+    part used: processes that ended in between are missed, so read the second before
+    stopping the servers."""
+    tick = os.sysconf("SC_CLK_TCK")
+    totals = dict.fromkeys([name for name, _ in PARTS], 0.0)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # ended while read
+        fields = stat.rsplit(")", 1)[1].split()
+        used = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        for name, marker in PARTS:
+            if marker in command:
+                totals[name] += used
+                break
+    own = os.times()
+    totals["load client"] = own.user + own.system
+    return totals

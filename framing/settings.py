@@ -143,6 +143,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Each web process keeps the coding page's drawn text and span list for the coders it
+# served last (selectors/coding.py; keyed by the state of their spans, so never stale). A
+# drawing is a few hundred KB for a long article: the bound keeps a process under ~60 MB.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "framing",
+        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("FRAMING_RENDER_CACHE_ENTRIES", "200"))},
+    }
+}
+
 # --- Auth ---------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -49,6 +49,15 @@ def _private_embedded_broker(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _empty_render_cache():
+    """A test's rolled-back rows give their ids again to the next test's (SQLite reuses
+    them), which a real database never does: the coding page's cache starts empty."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     # Manifest storage needs collectstatic; tests render {% static %} without it.
     settings.STORAGES = {

@@ -206,3 +206,119 @@ def test_a_span_keeps_its_retired_code_when_only_its_note_changes(study):
     other.save()
     with pytest.raises(base.ServiceError, match="retired"):
         spans.span_update(span=span, expected_version=span.version, code_id=other.pk)
+
+
+# --- What a write reads, and how few statements it takes ----------------------------------
+
+
+def statements(captured) -> list[str]:
+    """The statements a service ran, without transaction control (savepoints in tests)."""
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE", "BEGIN", "ROLLBACK"))
+    ]
+
+
+def test_each_write_runs_at_most_four_statements_and_returns_what_it_checked(study):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    create(study, 0, 9, "Officials")  # the assignment is in progress from here on
+    with CaptureQueriesContext(connection) as captured:
+        write = spans.span_create_write(
+            assignment=study["assignment_a"],
+            code_id=study["codes"]["Sourcing"].pk,
+            start=10,
+            end=14,
+            quote="said",
+            actor=study["coder_a"],
+        )
+    # The frozen check, the codebook with the coder's spans, the row, the audit event.
+    assert len(statements(captured)) == 4
+    assert [s.quote or study["document"].text[s.start : s.end] for s in write.before.spans] == [
+        "Officials"
+    ]
+    assert [c.name for c in write.before.codes] == ["Sourcing", "Loaded language"]
+    as_the_view_reads_it = Span.objects.select_related(
+        "assignment__document__project__codebook", "code"
+    )
+    for name, call in (
+        ("update", lambda span: spans.span_update_write(span=span, expected_version=1, note="n")),
+        ("delete", lambda span: spans.span_delete_write(span=span, expected_version=2)),
+        ("restore", lambda span: spans.span_restore_write(span=span, expected_version=3)),
+    ):
+        span = as_the_view_reads_it.get(pk=write.span.pk)
+        with CaptureQueriesContext(connection) as captured:
+            result = call(span)
+        assert len(statements(captured)) == 4, name
+        assert (span.pk in {s.pk for s in result.before.spans}) == (name != "restore")
+    span.refresh_from_db()
+    assert span.version == 4 and span.deleted_at is None
+    actions = AuditEvent.objects.filter(object_type="span", object_id=span.pk)
+    assert list(actions.order_by("pk").values_list("action", flat=True)) == [
+        "create",
+        "change",
+        "delete",
+        "restore",
+    ]
+
+
+def test_a_retired_code_and_another_projects_code_are_still_refused_from_the_read(
+    study, make_project
+):
+    foreign = make_project("Other").codebook.codes.first()
+    with pytest.raises(base.ServiceError, match="Unknown code"):
+        create(study, 0, 9, "Officials", code=foreign.pk)
+    code = study["codes"]["Sourcing"]
+    code.active = False
+    code.save()
+    with pytest.raises(base.ServiceError, match="retired"):
+        create(study, 0, 9, "Officials")
+    assert not Span.objects.exists()
+
+
+def test_the_same_span_stored_at_the_same_moment_elsewhere_is_refused_and_nothing_is_kept(
+    study, monkeypatch
+):
+    """The database's constraint catches what the read could not see (another request's
+    span stored in between): the whole write is rolled back, audit event included."""
+    from annotations.selectors.coding import CoderSpans
+
+    create(study, 0, 9, "Officials")
+    monkeypatch.setattr(CoderSpans, "tagged", lambda self, *args, **kwargs: False)
+    with pytest.raises(base.ServiceError, match="already tagged “Sourcing”"):
+        create(study, 0, 9, "Officials")
+    span = create(study, 10, 14, "said")
+    with pytest.raises(base.ServiceError, match="already tagged “Sourcing”"):
+        spans.span_update(span=span, expected_version=1, start=0, end=9)
+    assert Span.objects.count() == 2
+    assert AuditEvent.objects.filter(object_type="span").count() == 2
+    span.refresh_from_db()
+    assert (span.start, span.version) == (10, 1)
+
+
+def test_a_change_made_between_the_access_check_and_the_write_is_refused(study):
+    """The span the view read is at the version the page saw; the row changed since."""
+    span = create(study, 0, 9, "Officials")
+    seen = Span.objects.select_related("assignment__document__project", "code").get(pk=span.pk)
+    spans.span_update(span=span, expected_version=1, note="elsewhere")
+    for call in (
+        lambda: spans.span_update(span=seen, expected_version=1, note="here"),
+        lambda: spans.span_delete(span=seen, expected_version=1),
+        lambda: spans.span_update(span=seen, expected_version=2, note="here"),
+    ):
+        with pytest.raises(base.ConflictError, match="changed in another tab"):
+            call()
+    span.refresh_from_db()
+    assert (span.note, span.version, span.deleted_at) == ("elsewhere", 2, None)
+
+
+def test_deleting_a_deleted_span_or_restoring_a_live_one_changes_nothing(study):
+    span = create(study, 0, 9, "Officials")
+    restored = spans.span_restore(span=span, expected_version=1)
+    assert restored.version == 1
+    deleted = spans.span_delete(span=span, expected_version=1)
+    again = spans.span_delete(span=deleted, expected_version=2)
+    assert again.version == 2
+    assert AuditEvent.objects.filter(object_type="span", action="delete").count() == 1

@@ -25,7 +25,7 @@ from ..domain.agreement.corpus import NO_CODER, ONE_CODER, DocumentData, SpanDat
 from ..domain.agreement.report import compute_report
 from ..domain.agreement.result import LeftOut, coder_key
 from ..models import AgreementRun, Assignment, AssignmentStatus, Code, Project, RunStatus, Span
-from ..selectors.export.reads import raw_rows
+from ..selectors.rows import streamed_raw_rows
 from ..selectors.snapshot import one_snapshot
 from .base import ServiceError, actor_or_none
 
@@ -149,7 +149,7 @@ def gather(project: Project, run_settings: RunSettings) -> Inputs:
     codes = dict(_codes(project))
     keys = {c: coder_key(c) for coders in counted.values() for c in coders}
     # Whole numbers only, so the driver's rows need none of Django's per-value converters.
-    for document_id, coder_id, start, end, code_id in raw_rows(span_rows):
+    for document_id, coder_id, start, end, code_id in streamed_raw_rows(span_rows):
         # A coder unfinished on this document (while finished elsewhere) is named too: the
         # report counts and ignores such spans with a note.
         key = keys.get(coder_id) or coder_key(coder_id)

@@ -1,4 +1,10 @@
-"""The coding screen: one page, whose ``workspace`` partial every htmx action re-renders.
+"""The coding screen: one page; a span write answers with only the pieces it changed.
+
+A page load (and every answer the page cannot patch: an error, a page that is behind
+because another tab wrote, a request without htmx) draws the whole ``workspace``. A span
+write or a click on a highlight from a page that shows the current state (it sends back
+the state token it was drawn with) gets the ``changes`` partial instead: out-of-band swaps
+of the pieces of text, span list entries, counts and inspector blocks that changed.
 
 Coders only ever reach their own assignment and their own spans (see permissions):
 another coder's document or span id answers 404, in blind and open projects alike.
@@ -14,7 +20,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, reswap
 
 from ..domain.offsets import char_step, word_step
 from ..domain.rendering import quoted
@@ -33,6 +39,7 @@ from ..services.base import ConflictError, ServiceError
 from .htmx import Undo, is_fragment, render
 
 TEMPLATE = "annotations/annotate.html"
+STATE_TOKEN = re.compile(r"[0-9a-f]{24}")
 PATTERNS = ("solid", "dashed", "dotted", "double")
 HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
 NOTE_LIMIT = spans.NOTE_LIMIT
@@ -59,10 +66,17 @@ def adjusted_edge(params: Params, text: str, start: int, end: int) -> tuple[str,
 def kept_ids(params: Params) -> set[int]:
     """The other spans the inspector showed, kept open after one of them changes.
 
-    Only ids among the coder's own live spans are ever shown (render_workspace picks
-    them from the coding screen), so a forged id reveals nothing.
+    Only ids among the coder's own live spans are ever shown (the selector picks them
+    from the coding screen), so a forged id reveals nothing.
     """
     return set(params.ids("keep", label="a span to keep open"))
+
+
+def shown_token(request) -> str:
+    """The state token the page was drawn with ("" when none came, or not a digest)."""
+    data = request.POST if request.method == "POST" else request.GET
+    token = data.get("state", "")
+    return token if STATE_TOKEN.fullmatch(token) else ""
 
 
 def render_workspace(
@@ -78,25 +92,98 @@ def render_workspace(
 ):
     selected_ids = {span.pk for span in selected} | set(keep)
     screen = coding.coding_screen(assignment, selected_ids=selected_ids)
+    context = {
+        **_context(assignment, message=message, error=error, undo=undo),
+        "screen": screen,
+        "codes": screen.codes,
+        "count": len(screen.spans),
+        "token": screen.token,
+        "inspected": screen.inspected,
+        "feedback_ready": can_see_feedback(assignment),
+        "frozen": coding_frozen(assignment),
+    }
+    response = render(request, TEMPLATE, context, partial="workspace", status=status)
+    response.add_post_render_callback(lambda rendered: fill_in(rendered, screen))
+    return response
+
+
+# Where the drawn text and span list go. They are put into the rendered page as UTF-8 once,
+# after the template: the template engine copies every string at each level of nesting,
+# which for a 300 KB text (four bytes a character as soon as it holds an emoji) cost more
+# than the rest of the page. Only the coding view renders the workspace, always with this.
+TEXT_SLOT = b"<!--framing:doc-text-->"
+LIST_SLOT = b"<!--framing:span-list-->"
+
+
+def fill_in(response, screen) -> None:
+    response.content = response.content.replace(TEXT_SLOT, screen.text_html, 1).replace(
+        LIST_SLOT, screen.list_html, 1
+    )
+
+
+def _context(assignment, *, message: str = "", error: str = "", undo=None) -> dict:
     if undo is not None:
         undo = Undo(
             url=reverse("span-restore", args=[undo.pk]),
             values={"version": str(undo.version)},
             target="#workspace",
         )
-    context = {
-        "screen": screen,
+    return {
+        "assignment": assignment,
         "document": assignment.document,
         "project": assignment.document.project,
         "message": message,
         "error": error,
-        "inspected": [span for span in screen.spans if span.pk in selected_ids],
         "undo": undo,
-        "feedback_ready": can_see_feedback(assignment),
-        "frozen": coding_frozen(assignment),
         "note_limit": NOTE_LIMIT,
     }
-    return render(request, TEMPLATE, context, partial="workspace", status=status)
+
+
+def render_changes(request, assignment, changes, *, message="", undo=None, **extra):
+    """Only what changed, as out-of-band swaps (the feedback region comes with them)."""
+    context = {
+        **_context(assignment, message=message, undo=undo),
+        "changes": changes,
+        "frozen": "",
+        **extra,
+    }
+    return reswap(render(request, TEMPLATE, context, partial="changes"), "none")
+
+
+def render_write(
+    request,
+    assignment,
+    write: spans.SpanWrite,
+    *,
+    message: str,
+    status_before: str = "",
+    showing=(),
+    opened=(),
+    undo=None,
+):
+    """The answer to a span write: only what it changed when the page shows the state
+    before it, else the whole workspace (read again)."""
+    changes = None
+    if is_fragment(request):
+        changes = coding.write_changes(
+            assignment,
+            write.before,
+            write.span,
+            shown_token=shown_token(request),
+            showing=set(showing),
+            opened=set(opened),
+        )
+    if changes is None:
+        return render_workspace(request, assignment, message=message, keep=opened, undo=undo)
+    return render_changes(
+        request,
+        assignment,
+        changes,
+        message=message,
+        undo=undo,
+        codes=write.before.codes,
+        status_changed=bool(status_before) and status_before != assignment.status,
+    )
 
 
 def refused(request, assignment, error: ServiceError, **kwargs):
@@ -115,9 +202,10 @@ def annotate(request, document_id: int):
 @require_POST
 def span_create(request, document_id: int):
     assignment = access_assignment(request.user, document_id)
+    status_before = assignment.status
     try:
         params = Params(request.POST)
-        span = spans.span_create(
+        write = spans.span_create_write(
             assignment=assignment,
             code_id=params.id("code", label="the code", required=True),
             start=params.offset("start", required=True),
@@ -128,8 +216,13 @@ def span_create(request, document_id: int):
         )
     except ServiceError as error:
         return refused(request, assignment, error)
-    return render_workspace(
-        request, assignment, message=f"Tagged “{span.code.name}”.", selected=[span]
+    return render_write(
+        request,
+        assignment,
+        write,
+        message=f"Tagged “{write.span.code.name}”.",
+        status_before=status_before,
+        opened={write.span.pk},
     )
 
 
@@ -142,7 +235,19 @@ def inspect(request, document_id: int):
         at = Params(request.GET).offset("at", required=True)
     except InputError as error:
         return refused(request, assignment, error)
-    return render_workspace(request, assignment, selected=coding.spans_at(assignment, at))
+    selected = coding.spans_at(assignment, at)
+    if is_fragment(request):
+        before = coding.coder_spans(assignment)
+        changes = coding.inspect_changes(before, shown_token=shown_token(request), spans=selected)
+        if changes is not None:
+            return render_changes(
+                request,
+                assignment,
+                changes,
+                codes=before.codes,
+                frozen=coding_frozen(assignment),
+            )
+    return render_workspace(request, assignment, selected=selected)
 
 
 def _span_changes(params: Params, span) -> dict:
@@ -175,7 +280,7 @@ def span_update(request, span_id: int):
     try:
         keep = kept_ids(params)
         changes = _span_changes(params, span)
-        span = spans.span_update(
+        write = spans.span_update_write(
             span=span,
             expected_version=params.integer("version", label="the span's version", required=True),
             actor=request.user,
@@ -183,7 +288,9 @@ def span_update(request, span_id: int):
         )
     except ServiceError as error:
         return refused(request, assignment, error, selected=[span])
-    return render_workspace(request, assignment, message="Saved.", selected=[span], keep=keep)
+    return render_write(
+        request, assignment, write, message="Saved.", showing=keep, opened=keep | {span.pk}
+    )
 
 
 @login_required
@@ -193,15 +300,21 @@ def span_delete(request, span_id: int):
     params = Params(request.POST)
     try:
         keep = kept_ids(params)
-        span = spans.span_delete(
+        write = spans.span_delete_write(
             span=span,
             expected_version=params.integer("version", label="the span's version", required=True),
             actor=request.user,
         )
     except ServiceError as error:
         return refused(request, span.assignment, error, selected=[span])
-    return render_workspace(
-        request, span.assignment, message=f"Deleted “{span.code.name}”.", undo=span, keep=keep
+    return render_write(
+        request,
+        span.assignment,
+        write,
+        message=f"Deleted “{span.code.name}”.",
+        showing=keep,
+        opened=keep,
+        undo=write.span,
     )
 
 
@@ -212,19 +325,20 @@ def span_restore(request, span_id: int):
     params = Params(request.POST)
     try:
         keep = kept_ids(params)
-        span = spans.span_restore(
+        write = spans.span_restore_write(
             span=span,
             expected_version=params.integer("version", label="the span's version", required=True),
             actor=request.user,
         )
     except ServiceError as error:
         return refused(request, span.assignment, error)
-    return render_workspace(
+    return render_write(
         request,
         span.assignment,
+        write,
         message=f"Restored “{span.code.name}”.",
-        selected=[span],
-        keep=keep,
+        showing=keep,
+        opened=keep | {span.pk},
     )
 
 

@@ -4,6 +4,10 @@
 // points. Every offset sent to the server is converted here, and the server re-checks it
 // against the quote, so an emoji or a Khmer cluster can never shift a span.
 //
+// After a span write the server sends only what changed (pieces of the text, entries of
+// the span list, the inspector's blocks) as out-of-band swaps; the page sends back the
+// state token it was drawn with, and gets the whole workspace when it is behind.
+//
 // Promises this file keeps (each has a browser test):
 // - nothing scrolls the page unless the person asked to move (a key that moves the caret,
 //   a click on an entry of the span list); saving, tagging, deleting and opening a span
@@ -24,6 +28,7 @@
     reveal: false, // the next swap should show the selected span (the person asked to go there)
     inspecting: false, // the next swap answers a click that opens spans in the inspector
     widened: false, // the selection shown was widened to whole words (said in the preview)
+    tagging: false, // a code key was pressed: mark when its highlight is drawn
   };
 
   function container() {
@@ -412,7 +417,7 @@
     state.caret = sel.end;
   }
 
-  function submitSpan(codeId) {
+  function submitSpan(codeId, keyEvent) {
     const form = document.getElementById("span-form");
     const ws = workspace();
     if (!form || !ws) return;
@@ -436,6 +441,13 @@
     state.pending = null;
     window.getSelection().removeAllRanges();
     describeSelection();
+    if (keyEvent) {
+      // The bench measures from the key press to the new highlight drawn.
+      performance.clearMarks("framing:tag-key");
+      performance.clearMarks("framing:tag-drawn");
+      performance.mark("framing:tag-key", { startTime: keyEvent.timeStamp });
+      state.tagging = true;
+    }
     form.requestSubmit();
   }
 
@@ -693,7 +705,7 @@
     const entry = event.target.closest(".span-entry");
     if (entry) {
       state.reveal = true; // the person asked to go to that span
-      state.inspecting = true;
+      inspectAt(Number(entry.dataset.start));
       return;
     }
     const hl = event.target.closest("#doc-text .hl");
@@ -780,7 +792,7 @@
     const codeButton = !event.ctrlKey && event.key.length === 1 ? codeForKey(event.key) : null;
     if (codeButton) {
       event.preventDefault();
-      submitSpan(codeButton.dataset.code);
+      submitSpan(codeButton.dataset.code, event);
       return;
     }
     if (event.ctrlKey && event.key.length === 1) return; // the browser's own shortcuts
@@ -919,8 +931,57 @@
     target.focus({ preventScroll: true });
   }
 
+  // A request aimed at the workspace. Its answer is either a new workspace or only the
+  // pieces that changed (out of band, the workspace itself staying); htmx fires the swap
+  // events on every swapped element, so the handlers below act on the workspace's own.
   function isWorkspaceSwap(event) {
-    return event.detail.target && event.detail.target.id === "workspace";
+    const target = event.detail.target;
+    if (!target || target.id !== "workspace") return false;
+    return event.type === "htmx:beforeSwap" || event.target.id === "workspace";
+  }
+
+  // The state token of what the page shows goes with every request to the workspace; a
+  // form in the inspector also says which spans the inspector shows, to keep them open.
+  document.addEventListener("htmx:configRequest", function (event) {
+    const marker = document.getElementById("coding-state");
+    const target = event.detail.target;
+    if (!marker || !target || target.id !== "workspace") return;
+    event.detail.parameters.state = marker.dataset.state;
+    const source = event.detail.elt;
+    if (source && source.closest && source.closest("#inspector")) {
+      event.detail.parameters.keep = Array.from(
+        document.querySelectorAll("#inspector .inspected[data-span]"),
+        function (block) { return block.dataset.span; }
+      );
+    }
+  });
+
+  // The highlights of the spans open in the inspector are tinted: drawn so by a page
+  // load, set here after out-of-band swaps (which leave the other highlights alone).
+  function tintOpenSpans() {
+    const root = container();
+    if (!root) return;
+    const open = new Set(
+      Array.from(document.querySelectorAll("#inspector .inspected[data-span]"), function (block) {
+        return block.dataset.span;
+      })
+    );
+    root.querySelectorAll(".hl.selected").forEach(function (el) {
+      if (!open.has(el.dataset.span)) el.classList.remove("selected");
+    });
+    open.forEach(function (id) {
+      root.querySelectorAll('.hl[data-span="' + CSS.escape(id) + '"]').forEach(function (el) {
+        el.classList.add("selected");
+      });
+    });
+  }
+
+  // Performance API marks for the bench: the page is interactive once this script has
+  // run and the text is drawn; a tag's highlight is drawn in the frame after its swap.
+  function markAfterPaint(name) {
+    window.requestAnimationFrame(function () {
+      window.setTimeout(function () { performance.mark(name); }, 0);
+    });
   }
 
   let focusBefore = null;
@@ -955,7 +1016,13 @@
   // once, so no keystroke typed straight after a tag is lost; a control gets it only on
   // settle, because htmx binds hx-post on new controls then.
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (!isWorkspaceSwap(event) || !kept) return;
+    if (!isWorkspaceSwap(event)) return;
+    tintOpenSpans();
+    if (state.tagging) {
+      state.tagging = false;
+      markAfterPaint("framing:tag-drawn");
+    }
+    if (!kept) return;
     keepScroll();
     const column = document.getElementById("spans-column");
     if (column) column.scrollTop = kept.inspecting ? 0 : kept.column;
@@ -983,6 +1050,16 @@
     kept = null;
     drawCaret();
   });
+
+  // A piece the server meant to replace is missing (which the state token should make
+  // impossible): draw the whole workspace again rather than show a half-updated page.
+  document.addEventListener("htmx:oobErrorNoTarget", function () {
+    const ws = workspace();
+    if (!ws) return;
+    window.htmx.ajax("GET", window.location.pathname, { source: ws, target: "#workspace", swap: "outerHTML" });
+  });
+
+  if (container()) markAfterPaint("framing:interactive");
 
   // Exposed for the browser tests, which check the conversion on awkward text.
   window.framingOffsets = {

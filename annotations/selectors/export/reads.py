@@ -15,7 +15,6 @@ from typing import Any
 from django.db import connection
 from django.db.models import CharField, Q
 from django.db.models.functions import Cast
-from django.db.models.sql.constants import MULTI
 
 from ...models import (
     Assignment,
@@ -30,6 +29,7 @@ from ...models import (
     ReviewStatus,
     Span,
 )
+from ..rows import streamed_raw_rows
 from .spec import ExportSpec
 
 BATCH_DOCUMENTS = 200
@@ -110,16 +110,6 @@ def _documents(batch: list[int]) -> dict[int, _Doc]:
     return {row[0]: _Doc(*row) for row in rows}
 
 
-def raw_rows(queryset):
-    """The rows of a ``values_list`` queryset as the database driver returns them, without
-    Django's per-value converters (timestamps stay SQLite's text; see
-    ``shape.timestamp_text``): the export's hot loop spends most of its time there
-    otherwise."""
-    compiler = queryset.query.get_compiler(using=queryset.db)
-    for chunk in compiler.execute_sql(MULTI, chunked_fetch=True, chunk_size=CHUNK):
-        yield from chunk
-
-
 def _coder_span_rows(spec: ExportSpec, batch: list[int], *, raw: bool = False):
     spans = Span.objects.live().filter(assignment__document_id__in=batch)
     if spec.coder_id is not None:
@@ -150,7 +140,7 @@ def _coder_span_rows(spec: ExportSpec, batch: list[int], *, raw: bool = False):
         changed,
         "pk",
     )
-    return raw_rows(rows) if raw else rows.iterator(chunk_size=CHUNK)
+    return streamed_raw_rows(rows, CHUNK) if raw else rows.iterator(chunk_size=CHUNK)
 
 
 def _gold_span_rows(spec: ExportSpec, batch: list[int]):
