@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from django.db.models import Count, Exists, OuterRef, Subquery
 from django.http import Http404
 
 from .models import (
@@ -30,6 +29,7 @@ from .models import (
     Role,
     Span,
 )
+from .selectors import rights as reads
 from .selectors.export.spec import LAYER_CODERS, ExportSpec
 
 NOT_FOUND = "Not found."
@@ -218,14 +218,16 @@ def access_run(project: Project, run_id: int) -> AgreementRun:
 
 def access_assignment(user, document_id: int) -> Assignment:
     """The user's own assignment for a document: the only way into the coding screen."""
+    # A coder removed from the project keeps their rows but not their way in: the
+    # membership is part of the one query (unique per project and user, so no duplicates).
     assignment = (
         Assignment.objects.select_related("document__project__codebook")
-        .filter(document_id=document_id, coder=user)
+        .filter(document_id=document_id, coder=user, document__project__memberships__user=user)
         .first()
         if user.is_authenticated
         else None
     )
-    if assignment is None or membership(user, assignment.document.project_id) is None:
+    if assignment is None:
         raise _not_found()
     return assignment
 
@@ -234,12 +236,16 @@ def access_own_span(user, span_id: int) -> Span:
     """A live or deleted span of the user's own: coders change only their own work."""
     span = (
         Span.objects.select_related("assignment__document__project__codebook", "code")
-        .filter(pk=span_id, assignment__coder=user)
+        .filter(
+            pk=span_id,
+            assignment__coder=user,
+            assignment__document__project__memberships__user=user,
+        )
         .first()
         if user.is_authenticated
         else None
     )
-    if span is None or membership(user, span.assignment.document.project_id) is None:
+    if span is None:
         raise _not_found()
     return span
 
@@ -257,13 +263,7 @@ def coding_frozen(assignment: Assignment) -> str:
     Work under review is frozen (the gold layer is settled from it) until a manager
     reopens the document for coding; work the coder marked done changes once reopened.
     """
-    review = DocumentReview.objects.filter(document_id=OuterRef("document_id")).values("status")
-    current, review_status = (
-        Assignment.objects.filter(pk=assignment.pk)
-        .annotate(review=Subquery(review[:1]))
-        .values_list("status", "review")
-        .get()
-    )
+    current, review_status = reads.coding_state(assignment.pk)
     if review_status is not None and review_status != ReviewStatus.REOPENED:
         return UNDER_REVIEW
     if current == AssignmentStatus.DONE:
@@ -416,42 +416,15 @@ def site_rights(user) -> SiteRights:
     """One query, as every page's header asks."""
     if not user.is_authenticated:
         return SiteRights()
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Permission
-
-    create = Permission.objects.filter(
-        codename="create_project", content_type__app_label="annotations"
-    )
-    pending = (
-        Invitation.objects.filter(user=OuterRef("pk"), status=InvitationStatus.PENDING)
-        .order_by()
-        .values("user")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    row = (
-        get_user_model()
-        .objects.filter(pk=user.pk)
-        .annotate(
-            manages=Exists(Membership.objects.filter(user=OuterRef("pk"), role=Role.MANAGER)),
-            reviews=Exists(Membership.objects.filter(user=OuterRef("pk"), role__in=REVIEW_ROLES)),
-            codes=Exists(Membership.objects.filter(user=OuterRef("pk"), role=Role.CODER))
-            | Exists(Assignment.objects.filter(coder=OuterRef("pk"))),
-            creator=Exists(create.filter(user=OuterRef("pk")))
-            | Exists(create.filter(group__user=OuterRef("pk"))),
-            waiting=Subquery(pending[:1]),
-        )
-        .values("manages", "reviews", "codes", "creator", "waiting", "is_superuser", "is_active")
-        .first()
-    )
+    row = reads.site_flags(user.pk)
     if row is None:
         return SiteRights()
     return SiteRights(
-        may_create_projects=row["is_active"] and (row["is_superuser"] or row["creator"]),
-        manages=row["manages"],
-        reviews=row["reviews"],
+        may_create_projects=bool(row["is_active"] and (row["is_superuser"] or row["creator"])),
+        manages=bool(row["manages"]),
+        reviews=bool(row["manages"] or row["reviewer"]),  # REVIEW_ROLES
         invitations=row["waiting"] or 0,
-        codes=row["codes"],
+        codes=bool(row["codes"]),
     )
 
 

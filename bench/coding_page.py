@@ -536,26 +536,6 @@ OBSERVER = """
 })();
 """
 
-SELECT_JS = """
-([start, end]) => {
-  const root = document.getElementById("doc-text");
-  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-  const nodes = [];
-  for (let n = walker.nextNode(); n; n = walker.nextNode()) nodes.push(n);
-  function at(offset) {
-    let seen = 0;
-    for (const node of nodes) {
-      if (offset <= seen + node.data.length) return [node, offset - seen];
-      seen += node.data.length;
-    }
-    throw new Error("offset beyond the text: " + offset);
-  }
-  const [a, ao] = at(start);
-  const [b, bo] = at(end);
-  window.getSelection().setBaseAndExtent(a, ao, b, bo);
-}
-"""
-
 
 def _utf16(text: str, code_points: int) -> int:
     return len(text[:code_points].encode("utf-16-le")) // 2
@@ -633,6 +613,9 @@ def browser_figures(document, coder, empty_coder, codes, seen, assignments) -> l
 def _browser_run(browser, base, url, user, text, codes, seen, assignment) -> dict:
     from django.conf import settings
     from django.test import Client
+
+    # Places a selection at UTF-16 offsets without the page's own conversion code.
+    from tests.browser.conftest import SELECT_JS
 
     client = Client()
     client.force_login(user)

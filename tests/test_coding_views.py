@@ -708,10 +708,11 @@ def test_each_span_write_takes_at_most_six_queries_whatever_the_number_of_spans(
     counted("update", reverse("span-update", args=[span.pk]), {"version": 1, "note": "n"})
     counted("delete", reverse("span-delete", args=[span.pk]), {"version": 2})
     counted("restore", reverse("span-restore", args=[span.pk]), {"version": 3})
-    # Access (2), the frozen check, the codebook with the coder's spans, the row, the audit.
-    assert {name: own for name, (_, own) in counts.items()} == dict.fromkeys(counts, 6)
-    # With the session and the user: 8 (plus BEGIN on SQLite, SAVEPOINT/RELEASE in tests).
-    assert all(every <= 10 for every, _ in counts.values())
+    # Access (with the membership), the frozen check, the codebook with the coder's spans,
+    # the row, the audit.
+    assert {name: own for name, (_, own) in counts.items()} == dict.fromkeys(counts, 5)
+    # With the session and the user: 7 (plus BEGIN on SQLite, SAVEPOINT/RELEASE in tests).
+    assert all(every <= 9 for every, _ in counts.values())
 
 
 def test_the_drawn_text_is_cached_per_state_and_a_write_never_shows_an_old_drawing(
@@ -744,3 +745,28 @@ def test_the_drawn_text_is_cached_per_state_and_a_write_never_shows_an_old_drawi
     code.name = "Attribution"
     code.save()
     assert "Attribution" in html(client.get(url)) and len(drawings) == 4
+
+
+def test_work_left_behind_by_a_coder_no_longer_in_the_project_is_closed_to_them(client, study):
+    """Rows stay (they are data), but without the membership there is no way in."""
+    from annotations.models import Membership
+
+    span = tag(study, 0, 9)
+    client.force_login(study["coder_a"])
+    document = study["document"]
+    assert client.get(reverse("annotate", args=[document.pk])).status_code == 200
+    # Set up directly: the people service refuses to remove a member who has work.
+    Membership.objects.filter(user=study["coder_a"], project=study["project"]).delete()
+    assert client.get(reverse("annotate", args=[document.pk])).status_code == 404
+    answers = [
+        client.post(reverse("span-update", args=[span.pk]), {"version": 1, "note": "x"}),
+        client.post(reverse("span-delete", args=[span.pk]), {"version": 1}),
+        client.post(
+            reverse("span-create", args=[document.pk]),
+            {"start": 10, "end": 13, "quote": document.text[10:13], "code": span.code_id},
+        ),
+    ]
+    assert [a.status_code for a in answers] == [404, 404, 404]
+    span.refresh_from_db()
+    assert (span.version, span.note, span.deleted_at) == (1, "", None)
+    assert Span.objects.filter(assignment=span.assignment).count() == 1
