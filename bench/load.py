@@ -173,24 +173,29 @@ def query_counts(*, username: str, document_id: int) -> dict:
     code = Code.objects.filter(codebook__project__documents=document_id).first()
     text = span.assignment.document.text
     bounds = [b for b in word_bounds(text) if b[0] > span.end + 200][:1][0]
+    page = {"state": ""}  # the state token, sent back as the page's script does
+
+    def post(path: str, form: dict):
+        return client.post(path, {**form, "state": page["state"]})
+
     calls = {
         "page": lambda: client.get(f"/documents/{document_id}/code/", headers={"HX-Request": ""}),
-        "span create": lambda: client.post(
+        "span create": lambda: post(
             f"/documents/{document_id}/spans/",
             {"start": bounds[0], "end": bounds[1], "quote": text[slice(*bounds)], "code": code.pk},
         ),
-        "span update": lambda: client.post(
+        "span update": lambda: post(
             f"/spans/{span.pk}/", {"version": span.version, "note": "counted"}
         ),
-        "span delete": lambda: client.post(
-            f"/spans/{span.pk}/delete/", {"version": span.version + 1}
-        ),
+        "span delete": lambda: post(f"/spans/{span.pk}/delete/", {"version": span.version + 1}),
     }
     counts = {}
     for name, call in calls.items():
         with CaptureQueriesContext(connection) as queries:
             response = call()
         assert response.status_code == 200, (name, response.status_code)
+        token = STATE.search(response.content.decode())
+        page["state"] = token[1] if token else page["state"]
         counts[name] = {
             "queries": len(queries),
             "spans_on_page": Span.objects.live().filter(assignment__coder=user).count(),
