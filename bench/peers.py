@@ -46,8 +46,9 @@ TITLE = "Peers side by side: Framing, doccano, Label Studio"
 REQUESTS = {
     "Framing": {
         "open": "GET /documents/<id>/code/ (the coding page, as a browser navigates to it)",
-        "save": "POST /documents/<id>/spans/ with HX-Request (span-create, as htmx sends it) "
-        "and its whole response; undone after timing through its API (GET "
+        "save": "POST /documents/<id>/spans/ with HX-Request and the open page's state token "
+        "(span-create, as the page's script sends it), and its whole response: only what "
+        "the write changed, as out-of-band swaps; undone after timing through its API (GET "
         "/api/v1/documents/<id>/spans, DELETE /api/v1/spans/<id>?version=…)",
         "export": "GET /projects/<id>/export/spans.jsonl (doccano-shaped JSONL in code "
         "points, streamed)",

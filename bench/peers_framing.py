@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -18,6 +19,7 @@ from . import peers_data as data
 from .peers_http import PEERS_DIR, Client, MemoryWatch, process, wait_for
 
 HOME = PEERS_DIR / "framing"
+STATE = re.compile(r'id="coding-state" data-state="([^"]*)"')
 
 
 def env() -> dict:
@@ -96,6 +98,7 @@ class Framing:
         self.notes: dict = {}
         self.server = "gunicorn, 1 sync worker, DJANGO_DEBUG=false"
         self.undo_of: tuple[int, int, int] | None = None  # start, end, code id
+        self.state = ""  # the coding page's state token (see save)
 
     def install(self) -> None:
         """Nothing to install: the working tree as it is, whose commit the report names."""
@@ -162,6 +165,7 @@ class Framing:
 
     def open(self) -> int:
         _, body, _ = self.coder.request("GET", f"/documents/{self.document}/code/")
+        self.state = STATE.search(body.decode())[1]
         return len(body)
 
     def save(self, text: str, span: data.Span) -> int:
@@ -170,6 +174,10 @@ class Framing:
             "end": span.end,
             "quote": text[span.start : span.end],
             "code": self.codes[span.code],
+            # The state token of the open page, which the page's script sends: the answer
+            # is then only what the write changed. (Each save is undone, and the token
+            # names the live spans and their versions, so it stays the page's token.)
+            "state": self.state or self._page_state(),
         }
         started = time.perf_counter()
         _, body, _ = self.coder.request(
@@ -178,6 +186,10 @@ class Framing:
         self.post_ms = (time.perf_counter() - started) * 1000
         self.undo_of = (span.start, span.end, form["code"])
         return len(body)
+
+    def _page_state(self) -> str:
+        self.open()
+        return self.state
 
     def undo(self) -> None:
         """Through the JSON API, which does not change with the page's markup."""
