@@ -148,27 +148,9 @@ class SpanConflict(Schema):
     current: SpanOut = Field(description="The span as it is now.")
 
 
-def _span(span, coder: str) -> dict:
-    return {
-        "id": span.pk,
-        "document_id": span.assignment.document_id,
-        "coder": coder,
-        "code": span.code_id,
-        "code_name": span.code.name,
-        "start": span.start,
-        "end": span.end,
-        "quote": span.quote,
-        "note": span.note,
-        "version": span.version,
-        "created_at": span.created_at,
-        "updated_at": span.updated_at,
-        "deleted": span.deleted_at is not None,
-    }
-
-
 def _conflict(request, span_id: int, error: ConflictError):
     current = access_own_span(request.auth, span_id)
-    current_state = _span(current, request.auth.get_username())
+    current_state = selectors.span_row(current, request.auth.get_username())
     return Status(409, {"detail": str(error), "current": current_state})
 
 
@@ -209,7 +191,7 @@ def create_span(request, document_id: PathId, payload: SpanIn):
         note=payload.note,
         actor=request.auth,
     )
-    return Status(201, _span(span, request.auth.get_username()))
+    return Status(201, selectors.span_row(span, request.auth.get_username()))
 
 
 class SpanPatch(In):
@@ -239,7 +221,7 @@ def update_span(request, span_id: PathId, payload: SpanPatch):
         )
     except ConflictError as error:
         return _conflict(request, span_id, error)
-    return _span(span, request.auth.get_username())
+    return selectors.span_row(span, request.auth.get_username())
 
 
 @router.delete(

@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from ..domain.settling import item_key
-from ..models import Assignment, Code, Document, DocumentReview, Membership, ReviewDecision
+from ..models import Assignment, Code, Document, DocumentReview, Membership, ReviewDecision, Span
 from .review import document_alignment
 
 
@@ -64,26 +64,29 @@ def own_assignment(document: Document, user) -> Assignment | None:
     return Assignment.objects.filter(document=document, coder=user).first()
 
 
+def span_row(span: Span, coder: str) -> dict:
+    """A span as the API gives it (``coder`` is the label the caller may see)."""
+    return {
+        "id": span.pk,
+        "document_id": span.assignment.document_id,
+        "coder": coder,
+        "code": span.code_id,
+        "code_name": span.code.name,
+        "start": span.start,
+        "end": span.end,
+        "quote": span.quote,
+        "note": span.note,
+        "version": span.version,
+        "created_at": span.created_at,
+        "updated_at": span.updated_at,
+        "deleted": span.deleted_at is not None,
+    }
+
+
 def span_rows(spans: QuerySet, labels: dict[int, str]) -> list[dict]:
     """Live spans as rows, each coder named by ``labels`` (user id → label)."""
     rows = spans.select_related("code", "assignment").order_by("start", "end", "pk")
-    return [
-        {
-            "id": span.pk,
-            "document_id": span.assignment.document_id,
-            "coder": labels.get(span.assignment.coder_id, "a former coder"),
-            "code": span.code_id,
-            "code_name": span.code.name,
-            "start": span.start,
-            "end": span.end,
-            "quote": span.quote,
-            "note": span.note,
-            "version": span.version,
-            "created_at": span.created_at,
-            "updated_at": span.updated_at,
-        }
-        for span in rows
-    ]
+    return [span_row(span, labels.get(span.assignment.coder_id, "a former coder")) for span in rows]
 
 
 @dataclass
