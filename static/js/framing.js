@@ -649,7 +649,8 @@
     return { start: s, end: e };
   }
 
-  const BOUNDARY_KEYS = {
+  // Shared with the review page's gold boundaries (review.js reads window.framingBoundaryKeys).
+  const BOUNDARY_KEYS = Object.freeze({
     "[": ["start", -1, "word"],
     "]": ["start", 1, "word"],
     "{": ["start", -1, "char"],
@@ -658,7 +659,7 @@
     ".": ["end", 1, "word"],
     "<": ["end", -1, "char"],
     ">": ["end", 1, "char"],
-  };
+  });
 
   function moveBoundary(key) {
     const range = edges();
@@ -1062,6 +1063,7 @@
   if (container()) markAfterPaint("framing:interactive");
 
   // Exposed for the browser tests, which check the conversion on awkward text.
+  window.framingBoundaryKeys = BOUNDARY_KEYS;
   window.framingOffsets = {
     toCodePoints: toCodePoints,
     toUtf16: toUtf16,

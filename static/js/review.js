@@ -270,22 +270,18 @@
     return true;
   }
 
-  const BOUNDARY_KEYS = {
-    "[": ["start", -1, "word"],
-    "]": ["start", 1, "word"],
-    "{": ["start", -1, "char"],
-    "}": ["start", 1, "char"],
-    ",": ["end", -1, "word"],
-    ".": ["end", 1, "word"],
-    "<": ["end", -1, "char"],
-    ">": ["end", 1, "char"],
-  };
+  // The boundary keys are the coding page's (one table, in framing.js, which every page
+  // loads; it runs after this file, so it is looked up when a key is pressed).
+  function boundaryKey(key) {
+    const keys = window.framingBoundaryKeys;
+    return keys && Object.prototype.hasOwnProperty.call(keys, key) ? keys[key] : null;
+  }
 
   function moveBoundary(key) {
     const row = currentRow();
     const form = toolbar();
     if (!row || !form || form.hidden) return;
-    const [edge, dir, unit] = BOUNDARY_KEYS[key];
+    const [edge, dir, unit] = boundaryKey(key);
     const list = articleChars();
     let start = Number(form.elements.start.value);
     let end = Number(form.elements.end.value);
@@ -407,7 +403,7 @@
         break;
       }
       default:
-        if (BOUNDARY_KEYS[key]) {
+        if (boundaryKey(key)) {
           moveBoundary(key);
         } else if (row && !row.classList.contains("settled")) {
           press(toolbar(), 'button[data-key="' + key + '"]');
