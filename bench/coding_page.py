@@ -35,16 +35,6 @@ REPEAT = 150
 WRITES = 80
 BROWSER_LOADS = 12
 BROWSER_TAGS = 12
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 WORDS = [
     "the",
     "government",
@@ -542,6 +532,9 @@ def _utf16(text: str, code_points: int) -> int:
 
 
 def browser_figures(document, coder, empty_coder, codes, seen, assignments) -> list[dict]:
+    # The same browser and flags as the browser tests (Django is set up by now).
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
     if not os.path.exists(CHROMIUM):
         return [
             {
