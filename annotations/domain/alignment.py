@@ -56,11 +56,10 @@ therefore gives an identical result.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from types import MappingProxyType
 from typing import NamedTuple, Protocol, overload
 
@@ -130,46 +129,21 @@ class Extent(Protocol):
     def end(self) -> int: ...
 
 
-class _Cluster:
-    """Spans of one code that overlap in a chain; internal, so a plain slotted class
-    (built over a thousand times per long article)."""
-
-    __slots__ = ("code", "coders", "end", "spans", "start")
-
-    def __init__(self, spans: list[AlignSpan], reach: int) -> None:
-        # The run is sorted by start and ``reach`` is its furthest end.
-        self.code = spans[0].code
-        self.start = spans[0].start
-        self.end = reach
-        self.spans = spans
-        self.coders = frozenset([s.coder for s in spans])
-
-
 def align(spans: Iterable[AlignSpan], coders: Sequence[str]) -> list[Item]:
     """Align one document's spans and return review items in text order."""
-    spans = list(spans)
-    rows = {s.id: (s.id, s.coder, s.start, s.end, s.code) for s in spans}
-    return list(_align(spans, coders, rows))
-
-
-class _Row(NamedTuple):
-    id: int
-    coder: str
-    start: int
-    end: int
-    code: str
+    spans = [(s.id, s.coder, s.start, s.end, s.code) for s in spans]
+    return list(_align(spans, coders))
 
 
 def align_rows(rows: Iterable[tuple[int, str, int, int, str]], coders: Sequence[str]) -> Alignment:
     """``align`` for plain ``(id, coder, start, end, code)`` rows, checked as ``AlignSpan``
     checks them, and answered as an :class:`Alignment` that builds each item when it is
     first read: a long article's thousands of spans and items cost far less this way."""
-    rows = list(rows)
-    spans = list(map(_Row._make, rows))
-    for span in spans:
-        if not 0 <= span.start < span.end:
-            AlignSpan(*span)  # raises the same error
-    return _align(spans, coders, {row[0]: row for row in rows})
+    rows = list(map(tuple, rows))
+    for row in rows:
+        if not 0 <= row[_START] < row[_END]:
+            AlignSpan(*row)  # raises the same error
+    return _align(rows, coders)
 
 
 class Outline(NamedTuple):
@@ -257,14 +231,23 @@ class Alignment(Sequence[Item]):
         )
 
 
-def _align(spans: list, coders: Sequence[str], rows: Mapping[int, tuple]) -> Alignment:
+# A span inside the aligner is a plain row (id, coder, start, end, code): a long article
+# has thousands, and tuples cost the least to make, read and collect.
+Row = tuple[int, str, int, int, str]
+_ID, _CODER, _START, _END, _CODE = range(5)
+_BY_POSITION = itemgetter(_START, _END, _ID)
+# A cluster is (start, furthest end, code, its rows sorted by position).
+Cluster = tuple[int, int, str, list[Row]]
+_EXTENT = itemgetter(0, 1)
+
+
+def _align(spans: list[Row], coders: Sequence[str]) -> Alignment:
     roster = _roster(spans, coders)
-    clusters = _clusters(spans)
-    ordered = [_outline(group, roster) for group in _merge_substitutes(clusters)]
+    ordered = [_outline(group, roster) for group in _groups(_clusters(spans))]
     # Each outline comes with its text-order key; the keys are unique (see the module's
     # docstring), so outlines themselves are never compared.
     ordered.sort(key=itemgetter(0))
-    return Alignment(roster, [outline for _, outline in ordered], rows)
+    return Alignment(roster, [outline for _, outline in ordered], {s[_ID]: s for s in spans})
 
 
 def majority_version(item: Item) -> Version | None:
@@ -303,44 +286,59 @@ def settle_intersection(spans: Iterable[Extent]) -> tuple[int, int] | None:
     return (start, end) if start < end else None
 
 
-def _roster(spans: list[AlignSpan], coders: Sequence[str]) -> tuple[str, ...]:
+def _roster(spans: list[Row], coders: Sequence[str]) -> tuple[str, ...]:
     roster = tuple(sorted(coders))
     if len(set(roster)) != len(roster):
         raise ValueError(f"duplicate coders in {list(coders)!r}")
-    strangers = sorted({s.coder for s in spans} - set(roster))
+    strangers = sorted({s[_CODER] for s in spans} - set(roster))
     if strangers:
         raise ValueError(f"spans from coders not on the roster: {strangers!r}")
-    ids = [s.id for s in spans]
-    if len(set(ids)) != len(ids):
+    if len({s[_ID] for s in spans}) != len(spans):
         raise ValueError("span ids must be unique")
     return roster
 
 
-def _clusters(spans: list[AlignSpan]) -> list[_Cluster]:
-    by_code: defaultdict[str, list[AlignSpan]] = defaultdict(list)
+def _clusters(spans: list[Row]) -> list[Cluster]:
+    """Each code's connected components, sorted by start and end."""
+    by_code: dict[str, list[Row]] = {}
     for span in spans:
-        by_code[span.code].append(span)
-    clusters = []
-    by_position = attrgetter("start", "end", "id")
-    for same_code in by_code.values():
-        same_code.sort(key=by_position)
+        same = by_code.get(span[_CODE])
+        if same is None:
+            by_code[span[_CODE]] = [span]
+        else:
+            same.append(span)
+    clusters: list[Cluster] = []
+    for code, same_code in by_code.items():
+        same_code.sort(key=_BY_POSITION)
         # Sorted by start, a span joins the running component iff it starts before the
         # component's furthest end: that is exactly "overlaps some member".
-        run: list[AlignSpan] = []
-        reach = 0
-        for span in same_code:
-            if run and span.start >= reach:
-                clusters.append(_Cluster(run, reach))
-                run = []
-            run.append(span)
-            if span.end > reach:
-                reach = span.end
-        clusters.append(_Cluster(run, reach))
+        run = [same_code[0]]
+        reach = same_code[0][_END]
+        for span in same_code[1:]:
+            if span[_START] >= reach:
+                clusters.append((run[0][_START], reach, code, run))
+                run = [span]
+                reach = span[_END]
+            else:
+                run.append(span)
+                if span[_END] > reach:
+                    reach = span[_END]
+        clusters.append((run[0][_START], reach, code, run))
+    clusters.sort(key=_EXTENT)
     return clusters
 
 
-def _merge_substitutes(clusters: list[_Cluster]) -> list[list[_Cluster]]:
-    parent = list(range(len(clusters)))
+def _groups(clusters: list[Cluster]) -> Iterator[list[Cluster]]:
+    """The clusters, those that substitute for each other (transitively) merged into one
+    group; ``clusters`` is sorted by start and end."""
+    parent: list[int] | None = None  # union-find, made at the first substitution
+    coders: dict[int, frozenset[str]] = {}  # only clusters that overlap another code's
+
+    def who(i: int) -> frozenset[str]:
+        found = coders.get(i)
+        if found is None:
+            found = coders[i] = frozenset([s[_CODER] for s in clusters[i][3]])
+        return found
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -348,71 +346,81 @@ def _merge_substitutes(clusters: list[_Cluster]) -> list[list[_Cluster]]:
             i = parent[i]
         return i
 
-    order = sorted(range(len(clusters)), key=lambda i: (clusters[i].start, clusters[i].end))
-    count = len(order)
-    for pos, i in enumerate(order):
-        first = clusters[i]
+    count = len(clusters)
+    for i, (_, end, code, _) in enumerate(clusters):
         # An index walk, not a slice: slicing the tail each time is quadratic copying.
-        for later in range(pos + 1, count):
-            j = order[later]
+        for j in range(i + 1, count):
             second = clusters[j]
-            if second.start >= first.end:
+            if second[0] >= end:
                 break  # later clusters start even further right
-            if _substitute(first, second):
+            # Substitutes: one coder said a-not-b where another said b-not-a.
+            if second[2] != code and who(i) - who(j) and who(j) - who(i):
+                if parent is None:
+                    parent = list(range(count))
                 parent[root(j)] = root(i)
-
-    groups: defaultdict[int, list[_Cluster]] = defaultdict(list)
+    if parent is None:
+        # Nothing substitutes for anything (a code item is rare): every cluster alone.
+        for cluster in clusters:
+            yield [cluster]
+        return
+    groups: dict[int, list[Cluster]] = {}
     for i, cluster in enumerate(clusters):
-        groups[root(i)].append(cluster)
-    return list(groups.values())
+        groups.setdefault(root(i), []).append(cluster)
+    yield from groups.values()
 
 
-def _substitute(a: _Cluster, b: _Cluster) -> bool:
-    """Overlapping clusters where one coder said a-not-b and another b-not-a."""
-    return a.code != b.code and bool(a.coders - b.coders) and bool(b.coders - a.coders)
-
-
-def _outline(group: list[_Cluster], roster: tuple[str, ...]) -> tuple[tuple, Outline]:
+def _outline(group: list[Cluster], roster: tuple[str, ...]) -> tuple[tuple, Outline]:
     """One item's outline and its text-order key. This runs once per item, over a
     thousand times for a long article: one pass over the spans and few calls."""
     if len(group) == 1:
-        (only,) = group
-        spans: Sequence[AlignSpan] = only.spans
-        first, last = spans[0], spans[-1]
-        if len(only.coders) == len(spans) and (first.start, first.end) == (last.start, last.end):
-            # The commonest item, made cheaper: each of its coders drew the same one span
-            # (sorted spans share the first one's offsets). Agreed if every coder did.
-            by_coder = {s.coder: (s.id,) for s in spans}
+        start, end, code, spans = group[0]
+        first = spans[0]
+        if len(spans) == 1:
+            # One coder's lone span: missed by the others (agreed if they are alone).
+            coder, span_id = first[_CODER], first[_ID]
             outline = Outline(
-                Kind.AGREED if len(by_coder) == len(roster) else Kind.MISSED,
-                only.code,
-                first.start,
-                first.end,
-                tuple([by_coder.get(coder, ()) for coder in roster]),
+                Kind.AGREED if len(roster) == 1 else Kind.MISSED,
+                code,
+                start,
+                end,
+                tuple([(span_id,) if name == coder else () for name in roster]),
             )
-            ids = tuple(sorted([s.id for s in spans]))
-            return (first.start, first.end, (only.code,), ids), outline
-        codes: tuple[str, ...] = (only.code,)
-        start, end = only.start, only.end
+            return (start, end, (code,), (span_id,)), outline
+        last = spans[-1]
+        if first[_START] == last[_START] and first[_END] == last[_END]:
+            # Every span here has the same offsets (sorted spans share the first one's).
+            # If each is a different coder's, the commonest item: agreed if every coder
+            # drew it. (A coder who drew it twice, under two ids, takes the general path.)
+            by_coder = {s[_CODER]: (s[_ID],) for s in spans}
+            if len(by_coder) == len(spans):
+                outline = Outline(
+                    Kind.AGREED if len(by_coder) == len(roster) else Kind.MISSED,
+                    code,
+                    start,
+                    end,
+                    tuple([by_coder.get(name, ()) for name in roster]),
+                )
+                return (start, end, (code,), tuple(sorted([s[_ID] for s in spans]))), outline
+        codes: tuple[str, ...] = (code,)
     else:
-        spans = [s for cluster in group for s in cluster.spans]
-        codes = tuple(sorted({c.code for c in group}))
-        start = min(c.start for c in group)
-        end = max(c.end for c in group)
+        spans = [s for cluster in group for s in cluster[3]]
+        codes = tuple(sorted({c[2] for c in group}))
+        start = min(c[0] for c in group)
+        end = max(c[1] for c in group)
     mine: dict[str, list[int]] = {}
     proposers: dict[tuple[int, int, str], set[str]] = {}
-    for s in spans:
-        ids = mine.get(s.coder)
+    for span_id, coder, s_start, s_end, s_code in spans:
+        ids = mine.get(coder)
         if ids is None:
-            mine[s.coder] = [s.id]
+            mine[coder] = [span_id]
         else:
-            ids.append(s.id)
-        version = (s.start, s.end, s.code)
-        who = proposers.get(version)
-        if who is None:
-            proposers[version] = {s.coder}
+            ids.append(span_id)
+        version = (s_start, s_end, s_code)
+        proposed = proposers.get(version)
+        if proposed is None:
+            proposers[version] = {coder}
         else:
-            who.add(s.coder)
+            proposed.add(coder)
     everyone = len(roster)
     if len(codes) > 1:
         kind = Kind.CODE
@@ -422,8 +430,8 @@ def _outline(group: list[_Cluster], roster: tuple[str, ...]) -> tuple[tuple, Out
         # One code, so versions are extents: the coders drew exactly the same offsets
         # iff every coder drew every extent drawn here.
         kind = Kind.AGREED
-        for who in proposers.values():
-            if len(who) != everyone:
+        for proposed in proposers.values():
+            if len(proposed) != everyone:
                 kind = Kind.BOUNDARY
                 break
     outline = Outline(
@@ -431,7 +439,7 @@ def _outline(group: list[_Cluster], roster: tuple[str, ...]) -> tuple[tuple, Out
         codes if kind is Kind.CODE else codes[0],
         start,
         end,
-        tuple([tuple(sorted(mine[coder])) if coder in mine else () for coder in roster]),
+        tuple([tuple(sorted(mine[name])) if name in mine else () for name in roster]),
     )
     # Text order; sorted member ids break ties only as a safeguard.
-    return (start, end, codes, tuple(sorted([s.id for s in spans]))), outline
+    return (start, end, codes, tuple(sorted([s[_ID] for s in spans]))), outline

@@ -93,7 +93,7 @@ class DocumentAlignment:
 
     def item_keys(self) -> Sequence[str]:
         if len(self.keys) != len(self.items):
-            self.keys = [outline_key(outline) for outline in self.outlines()]
+            self.keys = outline_keys(self.outlines())
         return self.keys
 
     def item_of_span(self) -> Mapping[int, int]:
@@ -128,6 +128,20 @@ def item_key(item: Item) -> str:
 def outline_key(outline: Outline) -> str:
     """``item_key`` of the item an outline describes, without building the item."""
     return _key(outline.kind, outline.codes, outline.start, outline.end, outline.members)
+
+
+def outline_keys(outlines: Iterable[Outline]) -> list[str]:
+    """``outline_key`` of every outline: a long article's thousand keys are made with
+    every page and settle, so in one loop of few calls (the keys are the same)."""
+    keys = []
+    for kind, code, start, end, members in outlines:
+        codes = "+".join(code) if isinstance(code, tuple) else code
+        ids = members[0] if len(members) == 1 else sorted(chain.from_iterable(members))
+        key = f"{kind}|{codes}|{start}|{end}|{','.join(map(str, ids))}"
+        if len(key) > KEY_LENGTH:
+            key = _key(kind, (codes,), start, end, members)
+        keys.append(key)
+    return keys
 
 
 def _key(

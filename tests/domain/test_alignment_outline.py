@@ -31,6 +31,7 @@ from annotations.domain.settling import (
     DocumentAlignment,
     item_key,
     outline_key,
+    outline_keys,
     span_owners,
 )
 
@@ -159,6 +160,7 @@ def test_outlines_key_and_own_spans_as_the_items_they_describe(doc):
     items = list(alignment)
     assert list(alignment.outlines) == [Outline.of(item) for item in items]
     assert [outline_key(o) for o in alignment.outlines] == [item_key(i) for i in items]
+    assert outline_keys(alignment.outlines) == [item_key(i) for i in items]
     owners = span_owners(alignment.outlines)
     for index, item in enumerate(items):
         for span_id in chain.from_iterable(item.members.values()):
@@ -172,6 +174,7 @@ def test_long_keys_are_hashed_alike_from_outlines_and_items():
     (item,) = alignment
     assert len(item_key(item)) < KEY_LENGTH and "#" in item_key(item)
     assert outline_key(alignment.outlines[0]) == item_key(item)
+    assert outline_keys(alignment.outlines) == [item_key(item)]
 
 
 def test_items_are_built_when_first_read_and_then_kept():
