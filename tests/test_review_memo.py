@@ -223,6 +223,17 @@ def test_page_fragment_and_settle_queries_do_not_grow_with_the_spans(client, stu
 
 
 def test_the_panel_a_settle_answers_with_equals_a_fresh_load_of_it(client, study):
+    panels_equal_fresh_loads(client, study)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_panel_equals_a_fresh_load_when_the_settle_commits_for_real(client, study):
+    """Committed for real, the panel shows the spans as the settle's transaction read them
+    (``alignments_held``); it must still be exactly the page a fresh load draws."""
+    panels_equal_fresh_loads(client, study)
+
+
+def panels_equal_fresh_loads(client, study):
     document = add_spans(study, 40)
     client.force_login(study["reviewer"])
     url = reverse("review", args=[document.pk])
@@ -243,3 +254,40 @@ def test_the_panel_a_settle_answers_with_equals_a_fresh_load_of_it(client, study
         fresh = client.get(f"{url}?item={index}", **HX).content.decode()
         # The settle's answer is the panel plus the feedback region, swapped out of band.
         assert panel.startswith(fresh) and "Settled (" in panel[len(fresh) :]
+
+
+SPAN_ROWS = 'AS "assignment__coder_id"'  # the alignment's read of a document's span rows
+
+
+def span_reads(call) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        call()
+    return sum(SPAN_ROWS in q["sql"] for q in captured.captured_queries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_settle_reads_the_spans_once_when_its_worker_holds_the_alignment(client, disputed):
+    document = disputed["document"]
+    client.force_login(disputed["reviewer"])
+    assert client.get(reverse("review", args=[document.pk])).status_code == 200
+    settle = reverse("review-settle", args=[document.pk])
+    data = {"item_key": key_of(document, Kind.MISSED), "choice": "reject"}
+    # Once, inside its transaction: the panel after it shows what that read saw.
+    assert span_reads(lambda: client.post(settle, data, **HX)) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_held_alignments_answer_only_after_a_commit_and_only_inside_the_block(disputed):
+    from django.db import transaction
+
+    document = disputed["document"]
+    with review_selectors.alignments_held():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            document_alignment(document)
+            raise RuntimeError  # rolled back: nothing held
+        assert span_reads(lambda: document_alignment(document)) == 1
+        with transaction.atomic():
+            document_alignment(document)
+            assert span_reads(lambda: document_alignment(document)) == 1  # inside: checked
+        assert span_reads(lambda: document_alignment(document)) == 0
+    assert span_reads(lambda: document_alignment(document)) == 1

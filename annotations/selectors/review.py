@@ -17,13 +17,14 @@ import gc
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from django.db import connections
+from django.db import transaction
 
 from ..domain.alignment import Alignment, Kind, align_rows
-from ..domain.settling import CoderSpan, DocumentAlignment, outline_key, span_owners
+from ..domain.settling import CoderSpan, DocumentAlignment, outline_keys, span_owners
 from ..models import (
     Assignment,
     AssignmentStatus,
@@ -36,6 +37,7 @@ from ..models import (
 )
 from .agreement import Agreement, project_agreement
 from .labels import coder_labels
+from .rows import CompiledOnce, raw_rows
 
 OPEN_KINDS = tuple(k.value for k in Kind if k is not Kind.AGREED)
 
@@ -117,7 +119,7 @@ def _aligned(rows: tuple[tuple[int, int, int, int, int], ...], done: tuple[int, 
     every item's key and the item of every span (each page and settle needs them)."""
     with _collector_paused():
         # One string per coder and code, not one per span.
-        names = {n: str(n) for row in rows for n in (row[1], row[4])}
+        names = {n: str(n) for n in {row[1] for row in rows} | {row[4] for row in rows}}
         items = align_rows(
             [(pk, names[coder], start, end, names[code]) for pk, coder, start, end, code in rows],
             [str(c) for c in done],
@@ -125,7 +127,7 @@ def _aligned(rows: tuple[tuple[int, int, int, int, int], ...], done: tuple[int, 
         return _Aligned(
             spans=_SpanRows({row[0]: row for row in rows}),
             items=items,
-            keys=tuple([outline_key(outline) for outline in items.outlines]),
+            keys=tuple(outline_keys(items.outlines)),
             owners=MappingProxyType(span_owners(items.outlines)),
         )
 
@@ -179,45 +181,72 @@ def alignment_memoised(document: Document) -> bool:
     return _memo.holds(document.pk)
 
 
-def align_documents(*, project_id: int | None = None, document_id: int | None = None):
-    """Alignment of done coders' live spans, per document (2 queries)."""
-    scope = (
-        {"document__project_id": project_id}
-        if document_id is None
-        else {"document_id": document_id}
-    )
-    assignments = Assignment.objects.filter(**scope).values_list(
-        "document_id", "coder_id", "status"
-    )
-    spans = (
+SPAN_COLUMNS = ("pk", "assignment__coder_id", "start", "end", "code_id")
+
+
+def _assignments(**scope):
+    return Assignment.objects.filter(**scope).values_list("document_id", "coder_id", "status")
+
+
+def _done_spans(**scope):
+    return (
         Span.objects.live()
         .filter(**{f"assignment__{k}": v for k, v in scope.items()})
         .filter(assignment__status=AssignmentStatus.DONE)
         .order_by("pk")
     )
-    columns = ("pk", "assignment__coder_id", "start", "end", "code_id")
+
+
+# One document's reads, made by every review page and settle: compiled once (see rows.py).
+_DOCUMENT_ASSIGNMENTS = CompiledOnce(lambda pk: _assignments(document_id=pk))
+_DOCUMENT_SPANS = CompiledOnce(lambda pk: _done_spans(document_id=pk).values_list(*SPAN_COLUMNS))
+
+
+def align_documents(*, project_id: int | None = None, document_id: int | None = None):
+    """Alignment of done coders' live spans, per document (2 queries)."""
     if document_id is not None:
         # One document: the rows come as the memo's key, with nothing to regroup.
-        rows = {document_id: _plain_rows(spans.values_list(*columns))}
-    else:
-        rows = defaultdict(list)
-        for document, *row in _plain_rows(spans.values_list("assignment__document_id", *columns)):
-            rows[document].append(tuple(row))
-    return _align_rows(assignments, rows)
-
-
-def _plain_rows(queryset) -> list[tuple]:
-    """The rows of a ``values_list`` of integer columns, read straight from the cursor:
-    these need no conversion on any database, and Django's per-row handling cost a third
-    of the read for a long article's 3,000 spans."""
-    sql, params = queryset.query.sql_with_params()
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows = {document_id: _DOCUMENT_SPANS.tuples(document_id)}
+        return _align_rows(_DOCUMENT_ASSIGNMENTS.tuples(document_id), rows)
+    spans = _done_spans(document__project_id=project_id)
+    by_document = defaultdict(list)
+    for document, *row in raw_rows(spans.values_list("assignment__document_id", *SPAN_COLUMNS)):
+        by_document[document].append(tuple(row))
+    return _align_rows(_assignments(document__project_id=project_id), by_document)
 
 
 def document_alignment(document: Document) -> DocumentAlignment:
-    return align_documents(document_id=document.pk).get(document.pk, DocumentAlignment(document.pk))
+    held = _held.get()
+    in_transaction = transaction.get_connection().in_atomic_block
+    if held is not None and not in_transaction and document.pk in held:
+        return held[document.pk]
+    alignment = align_documents(document_id=document.pk).get(
+        document.pk, DocumentAlignment(document.pk)
+    )
+    if held is not None and in_transaction:
+        transaction.on_commit(lambda: held.__setitem__(document.pk, alignment))
+    return alignment
+
+
+# Alignments read inside a transaction that committed, per document, while a view holds them.
+_held: ContextVar[dict[int, DocumentAlignment] | None] = ContextVar("held", default=None)
+
+
+@contextlib.contextmanager
+def alignments_held() -> Iterator[None]:
+    """Within the block, a document's alignment read inside a transaction that then
+    committed answers the reads after it, with no second read of the document's spans.
+
+    For a view whose write changes only the review layer (a settle, a gold edit) and which
+    then shows the panel: the panel shows the coders' spans as the write saw them, which
+    it did not change, and a long article's 3,000 span rows are not read a third time.
+    Outside such a block, and inside any transaction, every read checks the rows.
+    """
+    token = _held.set({})
+    try:
+        yield
+    finally:
+        _held.reset(token)
 
 
 # --- The review queue ---------------------------------------------------------------

@@ -9,6 +9,7 @@ stay in the driver's form (SQLite's text; see ``export.shape.timestamp_text``).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.db import connections
 from django.db.models.sql.constants import MULTI
@@ -46,6 +47,17 @@ class CompiledOnce:
         self._compiled: tuple[str, str, tuple] | None = None
 
     def rows(self, value) -> list[dict]:
+        with self._cursor(value) as cursor:
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def tuples(self, value) -> list[tuple]:
+        """The rows as the driver's tuples, in the order of the query's columns."""
+        with self._cursor(value) as cursor:
+            return cursor.fetchall()
+
+    @contextmanager
+    def _cursor(self, value) -> Iterator:
         if self._compiled is None:
             queryset = self._build(self.MARKER)
             sql, params = queryset.query.sql_with_params()
@@ -56,5 +68,4 @@ class CompiledOnce:
         values = [value if p == self.MARKER else p for p in params]
         with connections[database].cursor() as cursor:
             cursor.execute(sql, values)
-            names = [column[0] for column in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            yield cursor

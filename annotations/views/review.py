@@ -7,6 +7,8 @@ action answers with the review page's ``review`` partial (htmx) or the whole pag
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
@@ -101,19 +103,31 @@ def _position(request) -> dict:
     }
 
 
-def _outcome(request, document, member, action, success: str, *, focus_key: str = ""):
-    """Run a service call and answer with the refreshed review partial."""
+def _outcome(
+    request,
+    document,
+    member,
+    action,
+    success: str,
+    *,
+    focus_key: str = "",
+    gold_only: bool = False,
+):
+    """Run a service call and answer with the refreshed review partial. ``gold_only``: the
+    call writes only the review layer, so the panel may show the coders' spans as the call
+    read them in its transaction (see ``alignments_held``)."""
     _position(request)  # a position that does not parse refuses the action itself
-    try:
-        result = action()
-    except ServiceError as error:
-        status = 409 if isinstance(error, ConflictError) else 422
+    with selectors.alignments_held() if gold_only else nullcontext():
+        try:
+            result = action()
+        except ServiceError as error:
+            status = 409 if isinstance(error, ConflictError) else 422
+            return render_review(
+                request, document, member, focus_key=focus_key, error=str(error), status=status
+            )
         return render_review(
-            request, document, member, focus_key=focus_key, error=str(error), status=status
+            request, document, member, focus_key=focus_key, message=success.format(result=result)
         )
-    return render_review(
-        request, document, member, focus_key=focus_key, message=success.format(result=result)
-    )
 
 
 @login_required
@@ -166,7 +180,13 @@ def settle(request, document_id: int):
         )
 
     return _outcome(
-        request, document, member, action, "Settled ({result.action}).", focus_key=item_key
+        request,
+        document,
+        member,
+        action,
+        "Settled ({result.action}).",
+        focus_key=item_key,
+        gold_only=True,
     )
 
 
@@ -180,6 +200,7 @@ def accept_agreed(request, document_id: int):
         member,
         lambda: services.gold_accept_agreed(document=document, actor=request.user),
         "Accepted {result} agreed item(s) as unanimous.",
+        gold_only=True,
     )
 
 
@@ -209,7 +230,7 @@ def gold_edit(request, gold_id: int):
             **changes,
         )
 
-    return _outcome(request, document, member, action, "Gold span saved.")
+    return _outcome(request, document, member, action, "Gold span saved.", gold_only=True)
 
 
 @login_required
