@@ -336,3 +336,35 @@ def test_the_page_can_give_every_span_to_one_member_in_the_unit_chosen(manager_c
     assert quotes(target) == [("dana", "Vehicle", "firetrucks")]
     response = upload(manager_client, target, files, coder="not-a-member")
     assert response.status_code == 422 and "Unknown member" in response.content.decode()
+
+
+def test_the_preview_says_which_coders_work_is_frozen_and_the_import_adds_nothing_to_it(
+    manager_client, target, tmp_path
+):
+    """A file that adds spans to work its coder marked done, or that a reviewer has started
+    on, is refused in the preview, by the command and by the page, with the reason."""
+    from annotations.models import Assignment, AssignmentStatus, Document
+    from annotations.services import assignments, review
+
+    first = tmp_path / "first.jsonl"
+    first.write_text(jsonl({"text": FIRE, "label": [[22, 32, "Vehicle"]]}), encoding="utf-8")
+    run("Target", first, "--coder", "dana")
+    more = jsonl({"text": FIRE, "label": [[0, 7, "Person"], [22, 32, "Vehicle"]]})
+    second = tmp_path / "second.jsonl"
+    second.write_text(more, encoding="utf-8")
+    work = Assignment.objects.get(coder__username="dana")
+    assignments.assignment_set_status(assignment=work, status=AssignmentStatus.DONE)
+    stored = quotes(target)
+    for reason in ("dana marked it done", "a reviewer has started on it"):
+        message = refused("Target", second, "--coder", "dana")
+        assert reason in message and "firemen" in message  # the document, by its title
+        assert reason in refused("Target", second, "--coder", "dana", "--dry-run")
+        response = upload(manager_client, target, [("second.jsonl", more.encode())], coder="dana")
+        page = response.content.decode()
+        assert response.status_code == 422 and reason.replace("'", "&#x27;") in page
+        assert 'name="confirm"' not in page
+        assert quotes(target) == stored
+        boss = get_user_model().objects.get(username="boss")
+        review.review_start(document=Document.objects.get(), actor=boss)
+    # A file that adds nothing to frozen work is no problem.
+    assert "dana: 0 span(s) (1 already present)" in run("Target", first, "--coder", "dana")

@@ -41,7 +41,17 @@ from ..domain.formats.uploads import (
 )
 from ..domain.offsets import SpanError, check_span
 from ..domain.textio import ParsedDocument, Problem
-from ..models import AssignmentStatus, Code, Document, Membership, Project, Role, Span
+from ..models import (
+    Assignment,
+    AssignmentStatus,
+    Code,
+    Document,
+    Membership,
+    Project,
+    Role,
+    Span,
+)
+from ..permissions import MARKED_DONE, UNDER_REVIEW, coding_frozen
 from . import assignments, codebook, documents, people, spans
 from .base import ServiceError
 
@@ -344,6 +354,7 @@ def _count_spans(plan: _Plan, outcome: ImportOutcome) -> None:
         "assignment__document_id", "assignment__coder_id", "code__name", "start", "end"
     ):
         existing[(doc, coder)].add((code, start, end))
+    frozen = _frozen_work(stored, users)
     for index, (imported, document) in enumerate(plan.pairs):
         by_coder: dict[str, list] = defaultdict(list)
         for name in imported.coders:
@@ -365,12 +376,40 @@ def _count_spans(plan: _Plan, outcome: ImportOutcome) -> None:
                     work.spans_present += 1
                 else:
                     new.append(span)
+            reason = frozen.get((document.pk, user.pk)) if new and user is not None else None
+            if reason:
+                where = imported.source or "upload"
+                message = f"“{document.title}”: {reason.format(name=work.username)}"
+                outcome.problems.append(Problem(where, None, message))
             work.spans_new += len(new)
             count += len(new)
             plan.new_spans[(index, name)] = new
         outcome.planned.append(
             PlannedDocument(document.title, document.outlet, document.pk is None, count)
         )
+
+
+# Why a coder's spans on a document cannot change now, told to whoever imports (the span
+# service refuses the write for the same reasons: permissions.coding_frozen).
+FROZEN_FOR_IMPORT = {
+    UNDER_REVIEW: (
+        "a reviewer has started on it, so {name}'s spans there can no longer change: the "
+        "project's manager can reopen it for coding"
+    ),
+    MARKED_DONE: ("{name} marked it done, so their spans there change only once they reopen it"),
+}
+
+
+def _frozen_work(documents: list[Document], users: dict[str, object]) -> dict[tuple, str]:
+    """(document id, user id) → why the import may not add to that coder's work there."""
+    if not documents or not users:
+        return {}
+    work = Assignment.objects.filter(document__in=documents, coder__in=list(users.values()))
+    return {
+        (assignment.document_id, assignment.coder_id): FROZEN_FOR_IMPORT.get(reason, reason)
+        for assignment in work
+        if (reason := coding_frozen(assignment))
+    }
 
 
 def _span_problem(text: str, span) -> str:
