@@ -258,7 +258,7 @@ NOT_TEXT = {
 GENERATED = {
     "text_sha256", "span_id", "layer", "provenance", "source_span_ids", "settling_action",
     "colour", "coefficient", "scope", "unit", "action", "object_type", "before", "after",
-    "note_agreement",
+    "note_agreement", "via",
 }  # fmt: skip
 
 

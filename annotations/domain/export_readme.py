@@ -230,6 +230,8 @@ object_id       Its id; for spans, span_id without its "s". Empty for a person (
 document_id     The document concerned, if any.
 before, after   The recorded state as JSON text (the only JSON cells in the export);
                 people in them are named like the actor, in every nested value.
+via             "api" when the change came through the JSON API (/api/v1/); empty when
+                it came through the pages, a command or a background job.
 """
 
 _METHODS = """

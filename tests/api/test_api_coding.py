@@ -146,7 +146,15 @@ def test_a_manager_assigns_a_document_to_a_member_by_username(api_as, world):
     assert snapshot() == before
 
 
-def test_changes_through_the_api_are_audited_with_the_token(api_as, api_tokens, world):
+def test_changes_through_the_api_are_audited_with_the_token(
+    client, api_as, api_tokens, world, make_user, member
+):
+    import csv
+    import io
+
+    from annotations import forms
+    from annotations.models import Role
+    from annotations.selectors.export import files
     from annotations.services.tokens import token_hash
 
     api = api_as("coder_a")
@@ -158,6 +166,17 @@ def test_changes_through_the_api_are_audited_with_the_token(api_as, api_tokens, 
     # The same service called by a page records no API source.
     page = AuditEvent.objects.get(object_type="span", object_id=world["span_a"].pk)
     assert (page.via, page.api_token) == ("", None)
+    # The trail a manager reads, and audit.csv, say how each change came.
+    client.force_login(member(world["project"], make_user("auditor"), Role.MANAGER))
+    html = client.get(f"/manage/{world['project'].pk}/audit/").content.decode()
+    assert "<td>API (a personal token)</td>" in html and '<span class="muted">app</span>' in html
+    project = world["project"]
+    spec = forms.export_spec(project, names=True)
+    sources = dict(files.export_files(project, spec))
+    rows = list(csv.DictReader(io.StringIO("".join(sources["audit.csv"]()), newline="")))
+    via = {(r["object_type"], r["object_id"], r["action"]): r["via"] for r in rows}
+    assert via[("span", str(created["id"]), "create")] == "api"
+    assert via[("span", str(world["span_a"].pk), "create")] == ""
 
 
 def test_a_session_s_changes_are_audited_as_api_calls_without_a_token(client, world):

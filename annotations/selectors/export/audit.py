@@ -44,6 +44,7 @@ AUDIT_COLUMNS = (
     "document_id",
     "before",
     "after",
+    "via",
 )
 
 # Keys whose values are people: user ids, or names (of an account or not).
@@ -190,10 +191,10 @@ def audit_rows(project: Project, spec: ExportSpec) -> Iterator[dict[str, Any]]:
         "document_id",
         "before",
         "after",
+        "via",
     )
-    for pk, at, actor, action, object_type, object_id, document, before, after in rows.iterator(
-        chunk_size=CHUNK
-    ):
+    for row in rows.iterator(chunk_size=CHUNK):
+        pk, at, actor, action, object_type, object_id, document, before, after, via = row
         if people.hidden and object_type == "user":
             object_id = None  # a user id next to a pseudonym would undo it
         yield {
@@ -206,6 +207,7 @@ def audit_rows(project: Project, spec: ExportSpec) -> Iterator[dict[str, Any]]:
             "document_id": document,
             "before": _json_cell(people.scrub(before)),
             "after": _json_cell(people.scrub(after)),
+            "via": via,
         }
 
 
