@@ -57,3 +57,19 @@ def test_sqlite_is_configured_for_concurrent_web_and_worker_writes():
     assert options["transaction_mode"] == "IMMEDIATE"
     assert "journal_mode=WAL" in options["init_command"]
     assert options["timeout"] >= 5
+
+
+def test_every_setting_read_from_the_environment_is_in_the_readmes_table():
+    """An operator learns the settings from the README's table: one the code reads but the
+    table leaves out cannot be found (FRAMING_API_WRITES_PER_MINUTE was, once)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    code = (root / "framing" / "settings.py").read_text(encoding="utf-8")
+    read = set(re.findall(r"""environ(?:\.get)?\(\s*["']([A-Z][A-Z0-9_]+)["']""", code))
+    read |= set(re.findall(r"""env_\w+\(\s*["']([A-Z][A-Z0-9_]+)["']""", code))
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    table = set(re.findall(r"^\| `([A-Z][A-Z0-9_]+)` \|", readme, flags=re.MULTILINE))
+    assert read, "no settings found: the pattern no longer matches settings.py"
+    assert sorted(read - table) == []
