@@ -357,7 +357,8 @@ def run() -> dict:
                 "unit": "ms",
                 "ratio_to": "settle (htmx POST, reject), median",
                 "note": f"p95 {p95(held):.1f} ms; BEGIN IMMEDIATE to commit (SQLite's write "
-                "lock): the alignment is built before the transaction begins",
+                "lock): the spans are read and aligned before it begins, and inside it a "
+                "change mark (SQLite's data_version) says they are still the same",
             },
             {
                 "name": "review page shown again (alignment memoised), median",

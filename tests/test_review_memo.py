@@ -291,3 +291,68 @@ def test_held_alignments_answer_only_after_a_commit_and_only_inside_the_block(di
             assert span_reads(lambda: document_alignment(document)) == 1  # inside: checked
         assert span_reads(lambda: document_alignment(document)) == 0
     assert span_reads(lambda: document_alignment(document)) == 1
+
+
+ON_SQLITE = connection.vendor == "sqlite"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_settle_reads_the_spans_before_its_transaction_and_not_again_inside_it(client, disputed):
+    """On SQLite a write transaction holds every other writer back: the spans are read
+    before it begins, and inside it only a change mark says they are still the same."""
+    document = disputed["document"]
+    client.force_login(disputed["reviewer"])
+    settle = reverse("review-settle", args=[document.pk])
+    data = {"item_key": key_of(document, Kind.MISSED), "choice": "reject"}
+    review_selectors._memo.clear()  # a worker that has not seen the document
+    reads = []
+
+    def spy(execute, sql, params, many, context):
+        if SPAN_ROWS in sql:
+            reads.append(connection.in_atomic_block)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(spy):
+        assert client.post(settle, data, **HX).status_code == 200
+    # SQLite: once, outside. Elsewhere the read inside the transaction checks the rows.
+    assert reads == ([False] if ON_SQLITE else [False, True])
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("who", ["another connection", "this connection"])
+def test_spans_changed_after_the_read_before_writing_are_read_again_inside(disputed, who):
+    import sqlite3
+
+    from django.db import transaction
+
+    document, a = disputed["document"], disputed["assignment_a"]
+    before = review_selectors.align_before_writing(document)
+    unchanged = list(fresh_keys(document))
+    # Coder A's work stops counting (no longer done), committed after the read.
+    if who == "another connection" and ON_SQLITE:
+        other = sqlite3.connect(connection.settings_dict["NAME"])
+        other.execute(
+            "UPDATE annotations_assignment SET status = 'in_progress' WHERE id = ?", (a.pk,)
+        )
+        other.commit()
+        other.close()
+    else:
+        assignments.assignment_set_status(assignment=a, status=AssignmentStatus.IN_PROGRESS)
+    with transaction.atomic():
+        seen = list(document_alignment(document, before=before).item_keys())
+    assert seen == fresh_keys(document) != unchanged
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not ON_SQLITE, reason="the change mark is SQLite's data_version")
+def test_unchanged_spans_are_not_read_again_inside_the_transaction(disputed):
+    from django.db import transaction
+
+    document = disputed["document"]
+    before = review_selectors.align_before_writing(document)
+    with transaction.atomic():
+        assert span_reads(lambda: document_alignment(document, before=before)) == 0
+    # A mark from a connection that has since been closed proves nothing.
+    connection.close()
+    with transaction.atomic():
+        assert span_reads(lambda: document_alignment(document, before=before)) == 1

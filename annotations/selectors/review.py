@@ -37,7 +37,7 @@ from ..models import (
 )
 from .agreement import Agreement, project_agreement
 from .labels import coder_labels
-from .rows import CompiledOnce, raw_rows
+from .rows import CompiledOnce, change_mark, raw_rows, unchanged_since
 
 OPEN_KINDS = tuple(k.value for k in Kind if k is not Kind.AGREED)
 
@@ -175,10 +175,30 @@ class _Memo:
 _memo = _Memo(size=8)
 
 
-def alignment_memoised(document: Document) -> bool:
-    """Whether this process holds an alignment of the document, current or not: a caller
-    about to align inside a transaction aligns first outside it when it does not."""
-    return _memo.holds(document.pk)
+@dataclass(frozen=True)
+class AlignedBefore:
+    """A document's alignment read before a write transaction, and when (see ``change_mark``)."""
+
+    alignment: DocumentAlignment | None
+    mark: tuple | None
+
+
+def align_before_writing(document: Document) -> AlignedBefore:
+    """Align before a write transaction takes its locks, so that the write lock (which on
+    SQLite holds back every other writer) is held for the writes, not for the alignment.
+
+    On SQLite the alignment is read here with a change mark taken first; inside the
+    transaction, ``document_alignment(document, before=...)`` uses it without reading the
+    spans again if nothing has changed since the mark. Elsewhere the read inside the
+    transaction checks the rows, so this only fills the memo when it does not hold the
+    document (its answer is then almost always current).
+    """
+    mark = change_mark()
+    if mark is not None:
+        return AlignedBefore(document_alignment(document), mark)
+    if not _memo.holds(document.pk):
+        document_alignment(document)
+    return AlignedBefore(None, None)
 
 
 SPAN_COLUMNS = ("pk", "assignment__coder_id", "start", "end", "code_id")
@@ -215,14 +235,21 @@ def align_documents(*, project_id: int | None = None, document_id: int | None = 
     return _align_rows(_assignments(document__project_id=project_id), by_document)
 
 
-def document_alignment(document: Document) -> DocumentAlignment:
+def document_alignment(
+    document: Document, *, before: AlignedBefore | None = None
+) -> DocumentAlignment:
+    """The alignment of the document's spans as they are now (``before``: see
+    ``align_before_writing``)."""
     held = _held.get()
     in_transaction = transaction.get_connection().in_atomic_block
     if held is not None and not in_transaction and document.pk in held:
         return held[document.pk]
-    alignment = align_documents(document_id=document.pk).get(
-        document.pk, DocumentAlignment(document.pk)
-    )
+    if before is not None and before.alignment is not None and unchanged_since(before.mark):
+        alignment = before.alignment
+    else:
+        alignment = align_documents(document_id=document.pk).get(
+            document.pk, DocumentAlignment(document.pk)
+        )
     if held is not None and in_transaction:
         transaction.on_commit(lambda: held.__setitem__(document.pk, alignment))
     return alignment

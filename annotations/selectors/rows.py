@@ -69,3 +69,26 @@ class CompiledOnce:
         with connections[database].cursor() as cursor:
             cursor.execute(sql, values)
             yield cursor
+
+
+def change_mark(using: str = "default") -> tuple | None:
+    """A mark that differs from any earlier one of the same connection once anything in
+    the database has changed since: on SQLite, its ``data_version`` (which moves with every
+    commit of another connection) and this connection's own count of rows changed. Two
+    equal marks mean every read between them saw the same data. ``None`` on other
+    databases, which have no such cheap and exact check."""
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return None
+    connection.ensure_connection()
+    raw = connection.connection
+    (version,) = raw.execute("PRAGMA data_version").fetchone()
+    return raw, version, raw.total_changes
+
+
+def unchanged_since(mark: tuple | None, using: str = "default") -> bool:
+    if mark is None:
+        return False
+    now = change_mark(using)
+    # The same connection object (a mark of a closed one proves nothing), and no change.
+    return now is not None and now[0] is mark[0] and now[1:] == mark[1:]

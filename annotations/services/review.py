@@ -25,7 +25,7 @@ from ..models import (
     ReviewDecision,
     ReviewStatus,
 )
-from ..selectors.review import alignment_memoised, document_alignment
+from ..selectors.review import align_before_writing, document_alignment
 from . import assignments
 from .base import ConflictError, ServiceError, audit_record
 
@@ -87,22 +87,13 @@ def review_start(*, document: Document, actor) -> DocumentReview:
     return _review_for_update(document, actor)
 
 
-def _aligned_outside(document: Document) -> None:
-    """Align before the transaction takes its locks, unless this process already holds
-    the document's alignment. The alignment is memoised on its exact input rows, so the
-    read inside the transaction finds it ready (a change in between gives other rows and
-    is aligned afresh there): the write lock, which on SQLite holds every other writer
-    back, is held for the writes, not for the alignment."""
-    if not alignment_memoised(document):
-        document_alignment(document)
-
-
 def review_finish(*, document: Document, actor) -> DocumentReview:
     """Close the review once every item is settled; coders may then see their feedback."""
-    _aligned_outside(document)
+    before = align_before_writing(document)
     with transaction.atomic():
+        # First, before this transaction writes anything of its own (see change_mark).
+        alignment = document_alignment(document, before=before)
         review = _review_for_update(document, actor)
-        alignment = document_alignment(document)
         decided = set(
             ReviewDecision.objects.filter(document=document).values_list("item_key", flat=True)
         )
@@ -274,10 +265,11 @@ def gold_settle(
     if action not in settling.SETTLE_ACTIONS:
         raise ServiceError("Unknown way to settle.")
     rationale = _checked_rationale(rationale)
-    _aligned_outside(document)
+    before = align_before_writing(document)
     with transaction.atomic():
+        # First, before this transaction writes anything of its own (see change_mark).
+        alignment = document_alignment(document, before=before)
         _review_for_update(document, actor)
-        alignment = document_alignment(document)
         item = alignment.find(item_key)
         if item is None:
             raise ConflictError(
@@ -308,10 +300,11 @@ def gold_settle(
 
 def gold_accept_agreed(*, document: Document, actor) -> int:
     """Accept every unsettled agreed item at once (provenance unanimous); returns how many."""
-    _aligned_outside(document)
+    before = align_before_writing(document)
     with transaction.atomic():
+        # First, before this transaction writes anything of its own (see change_mark).
+        alignment = document_alignment(document, before=before)
         _review_for_update(document, actor)
-        alignment = document_alignment(document)
         decided = set(
             ReviewDecision.objects.filter(document=document).values_list("item_key", flat=True)
         )
