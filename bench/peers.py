@@ -25,7 +25,7 @@ import statistics
 import sys
 import time
 
-from . import BENCH_DIR, goal, median, p95
+from . import BENCH_DIR, goal, median, p95, peers_browser
 from . import peers_data as data
 from ._servers import free_port
 from .peers_doccano import Doccano
@@ -138,6 +138,7 @@ def measure(tools: list, problems: dict) -> dict:
     text = data.article()
     fresh = data.spans(text, WARMUP + ROUNDS, seed=data.SEED + 999, avoid=data.spans(text))
     out: dict = {t.name: {"open": [], "save": [], "post": [], "export": {}} for t in tools}
+    out["browser"] = {}
     tools = list(tools)
     for number in range(WARMUP + ROUNDS):
         for tool in list(tools):
@@ -163,6 +164,8 @@ def measure(tools: list, problems: dict) -> dict:
             if number >= WARMUP:
                 out[tool.name]["save"].append(elapsed)
                 out[tool.name]["post"].append(tool.post_ms)
+    print("  browser: navigation → every span drawn …", flush=True)
+    out["browser"] = peers_browser.measure(tools, problems)
     for size in EXPORT_SIZES:
         for repeat in range(EXPORT_REPEAT):
             for tool in list(tools):
@@ -270,6 +273,7 @@ def _export_figures(results: dict, size: int, problems: dict) -> list[dict]:
 
 def report(framing, peers, results, problems, load_before, load_after, setup_s) -> dict:
     opens, saves, open_notes, save_notes = {}, {}, {}, {}
+    browser = results.pop("browser", {})
     for name, result in results.items():
         if result["open"]:
             opens[name] = median(result["open"])
@@ -293,6 +297,16 @@ def report(framing, peers, results, problems, load_before, load_after, setup_s) 
             framing_figure["target"] = goal(
                 values["doccano"] / values["Framing"], ">=", times, "x faster than doccano"
             )
+    # And at least 2.5x ahead of each peer in the browser (the coding-page goal).
+    drawn = peers_browser.figures(browser)
+    framing_drawn = next((f for f in drawn if f["name"].startswith("Framing")), None)
+    for figure in drawn:
+        if framing_drawn is not None and figure is not framing_drawn:
+            peer = figure["name"].split(":")[0]
+            figure["target"] = goal(
+                figure["value"] / framing_drawn["value"], ">=", 2.5, f"x Framing's ({peer})"
+            )
+    figures += drawn
     for size in EXPORT_SIZES:
         figures += _export_figures(results, size, problems)
     tools = {}

@@ -161,6 +161,20 @@ class Framing:
         client.cookies = {"sessionid": self.seeded["sessions"][who], "csrftoken": "b" * 32}
         return client
 
+    def browser_view(self):
+        from .peers_browser import BrowserView
+
+        return BrowserView(
+            url=f"{self.base}/documents/{self.document}/code/",
+            cookies=[
+                {"name": "sessionid", "value": self.seeded["sessions"]["coder"], "url": self.base}
+            ],
+            selector="#doc-text .hl",
+            ready="performance.getEntriesByName('framing:interactive').length > 0",
+            what="the coding page: highlights drawn by the server, and its script ready "
+            "(its framing:interactive mark)",
+        )
+
     # What the coding page does.
 
     def open(self) -> int:

@@ -204,6 +204,19 @@ class LabelStudio:
 
     # --- What the editor does -------------------------------------------------------------
 
+    def browser_view(self):
+        from .peers_browser import BrowserView
+
+        return BrowserView(
+            url=f"{self.base}/projects/{self.project}/data?task={self.task}",
+            cookies=[
+                {"name": name, "value": value, "url": self.base}
+                for name, value in self.client.cookies.items()
+            ],
+            selector=".htx-highlight",
+            what="its labeling page on the task: the regions its editor draws in the text",
+        )
+
     def open(self) -> int:
         _, body, _ = self.client.request("GET", f"/api/tasks/{self.task}/?project={self.project}")
         return len(body)

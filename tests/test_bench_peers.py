@@ -173,6 +173,10 @@ def test_every_peer_figure_is_a_ratio_to_framings_figure_in_the_same_run():
         "Framing": _result(10, 20, 1.0),
         "doccano": _result(5, 40, 80.0, error="stopped at the memory cap"),
         "Label Studio": _result(8, 60, 2.0),
+        "browser": {
+            "Framing": {"drawn": [250.0, 260.0, 270.0], "count": 1200, "what": "its page"},
+            "Label Studio": {"drawn": [600.0, 700.0, 650.0], "count": 1566, "what": "its page"},
+        },
     }
     problems: dict = {}
     section = peers.report(
@@ -191,6 +195,11 @@ def test_every_peer_figure_is_a_ratio_to_framings_figure_in_the_same_run():
         else:
             assert names[figure["ratio_to"]]["name"].startswith("Framing: ")
     assert names["doccano: save one span with 1,000 present (median)"]["value"] == 40
+    # In the browser, the measured peer is held to 2.5x Framing's time.
+    drawn = names["Label Studio: browser: navigation → every span drawn (median)"]
+    assert drawn["value"] == 650 and drawn["ratio_to"].startswith("Framing: browser")
+    assert drawn["target"]["met"] == (650 / 260 >= 2.5)
+    assert "1,566 span elements" in drawn["note"]
     # An export that did not finish gives no time, only the memory it reached, a reason and
     # what it would have needed at the growth per span of a smaller export that finished.
     small, large = (f"{size * 1000:,}" for size in (peers.EXPORT_SIZES[0], peers.EXPORT_SIZES[-1]))
