@@ -271,6 +271,29 @@ def coding_frozen(assignment: Assignment) -> str:
     return ""
 
 
+# The same reasons, told to whoever imports spans into a coder's work ({name}: the coder).
+FROZEN_FOR_IMPORT = {
+    UNDER_REVIEW: (
+        "a reviewer has started on it, so {name}'s spans there can no longer change: the "
+        "project's manager can reopen it for coding"
+    ),
+    MARKED_DONE: "{name} marked it done, so their spans there change only once they reopen it",
+}
+
+
+def frozen_for_import(documents, coders) -> dict[tuple[int, int], str]:
+    """(document id, coder id) → why an import may not add to that coder's spans there
+    now (``coding_frozen``, worded for the importer), for the pairs that are frozen."""
+    if not documents or not coders:
+        return {}
+    work = Assignment.objects.filter(document__in=documents, coder__in=coders)
+    return {
+        (assignment.document_id, assignment.coder_id): FROZEN_FOR_IMPORT.get(reason, reason)
+        for assignment in work
+        if (reason := coding_frozen(assignment))
+    }
+
+
 def can_see_feedback(assignment: Assignment) -> bool:
     """A coder may compare a document with its gold layer once its review is finished, in
     projects that allow it."""

@@ -42,7 +42,6 @@ from ..domain.formats.uploads import (
 from ..domain.offsets import SpanError, check_span
 from ..domain.textio import ParsedDocument, Problem
 from ..models import (
-    Assignment,
     AssignmentStatus,
     Code,
     Document,
@@ -51,7 +50,7 @@ from ..models import (
     Role,
     Span,
 )
-from ..permissions import MARKED_DONE, UNDER_REVIEW, coding_frozen
+from ..permissions import frozen_for_import
 from . import assignments, codebook, documents, people, spans
 from .base import ServiceError
 
@@ -354,7 +353,7 @@ def _count_spans(plan: _Plan, outcome: ImportOutcome) -> None:
         "assignment__document_id", "assignment__coder_id", "code__name", "start", "end"
     ):
         existing[(doc, coder)].add((code, start, end))
-    frozen = _frozen_work(stored, users)
+    frozen = frozen_for_import(stored, list(users.values()))
     for index, (imported, document) in enumerate(plan.pairs):
         by_coder: dict[str, list] = defaultdict(list)
         for name in imported.coders:
@@ -387,29 +386,6 @@ def _count_spans(plan: _Plan, outcome: ImportOutcome) -> None:
         outcome.planned.append(
             PlannedDocument(document.title, document.outlet, document.pk is None, count)
         )
-
-
-# Why a coder's spans on a document cannot change now, told to whoever imports (the span
-# service refuses the write for the same reasons: permissions.coding_frozen).
-FROZEN_FOR_IMPORT = {
-    UNDER_REVIEW: (
-        "a reviewer has started on it, so {name}'s spans there can no longer change: the "
-        "project's manager can reopen it for coding"
-    ),
-    MARKED_DONE: ("{name} marked it done, so their spans there change only once they reopen it"),
-}
-
-
-def _frozen_work(documents: list[Document], users: dict[str, object]) -> dict[tuple, str]:
-    """(document id, user id) → why the import may not add to that coder's work there."""
-    if not documents or not users:
-        return {}
-    work = Assignment.objects.filter(document__in=documents, coder__in=list(users.values()))
-    return {
-        (assignment.document_id, assignment.coder_id): FROZEN_FOR_IMPORT.get(reason, reason)
-        for assignment in work
-        if (reason := coding_frozen(assignment))
-    }
 
 
 def _span_problem(text: str, span) -> str:
