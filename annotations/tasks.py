@@ -21,13 +21,20 @@ AGREEMENT_NICENESS = 10
 
 
 def yield_cpu() -> None:
-    """Lower this process's CPU priority to AGREEMENT_NICENESS (once; never raises it)."""
+    """Lower the CPU priority of every thread of this process to AGREEMENT_NICENESS (never
+    raises one). On Linux a nice value belongs to a thread, and numpy starts its BLAS
+    threads when it is imported: lowering only the calling thread left the matrix work at
+    the web workers' priority."""
     try:
-        current = os.nice(0)
-        if current < AGREEMENT_NICENESS:
-            os.nice(AGREEMENT_NICENESS - current)
-    except OSError:  # not permitted here: run at the normal priority
-        pass
+        threads = [int(tid) for tid in os.listdir("/proc/self/task")]
+    except OSError:  # no /proc: the calling thread (the whole process elsewhere)
+        threads = [0]
+    for thread in threads:
+        try:
+            if os.getpriority(os.PRIO_PROCESS, thread) < AGREEMENT_NICENESS:
+                os.setpriority(os.PRIO_PROCESS, thread, AGREEMENT_NICENESS)
+        except OSError:  # gone meanwhile, or not permitted here: left as it is
+            pass
 
 
 @shared_task(name="annotations.tasks.worker_check", ignore_result=True)

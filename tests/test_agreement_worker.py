@@ -40,7 +40,11 @@ def test_a_worker_process_computes_a_requested_run(study):
             process=process,
             timeout=60,
         )
-        # It computed at a lower CPU priority than the web workers it shares a machine with.
-        assert os.getpriority(os.PRIO_PROCESS, process.pid) >= AGREEMENT_NICENESS
+        # It computed at a lower CPU priority than the web workers it shares a machine with,
+        # in every thread (numpy's BLAS threads too: on Linux a nice value is per thread).
+        threads = [int(tid) for tid in os.listdir(f"/proc/{process.pid}/task")]
+        assert len(threads) > 1
+        niceness = {tid: os.getpriority(os.PRIO_PROCESS, tid) for tid in threads}
+        assert min(niceness.values()) >= AGREEMENT_NICENESS, niceness
     assert done.results["per_code"]["Sourcing"]["alpha_u"] == pytest.approx(1.0)
     assert done.attempts == 1
