@@ -46,5 +46,8 @@ def test_a_worker_process_computes_a_requested_run(study):
         assert len(threads) > 1
         niceness = {tid: os.getpriority(os.PRIO_PROCESS, tid) for tid in threads}
         assert min(niceness.values()) >= AGREEMENT_NICENESS, niceness
+        # And only with CPU time nothing else wants, where Linux offers that class.
+        policies = {tid: os.sched_getscheduler(tid) for tid in threads}
+        assert set(policies.values()) == {os.SCHED_IDLE}, policies
     assert done.results["per_code"]["Sourcing"]["alpha_u"] == pytest.approx(1.0)
     assert done.attempts == 1
