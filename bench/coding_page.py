@@ -578,8 +578,8 @@ def browser_figures(document, coder, empty_coder, codes, seen, assignments) -> l
     own, empty = results["own"], results["empty"]
     figures = []
     # Targets: 2.5× ahead of doccano's 1,173 ms in the issue's side-by-side run (make
-    # bench-peers measures Label Studio's page in the same run; doccano's does not draw its
-    # spans in headless Chromium here); a response within 100 ms reads as instant.
+    # bench-peers measures both peers' pages beside Framing's in one run); a response within
+    # 100 ms reads as instant.
     for key, name, limit, why in (
         ("interactive", "Browser: navigation → page interactive", 469, "doccano ÷ 2.5"),
         ("tag", "Browser: code key → highlight drawn", 100, "feels instant"),

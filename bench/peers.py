@@ -164,7 +164,7 @@ def measure(tools: list, problems: dict) -> dict:
             if number >= WARMUP:
                 out[tool.name]["save"].append(elapsed)
                 out[tool.name]["post"].append(tool.post_ms)
-    print("  browser: navigation → every span drawn …", flush=True)
+    print("  browser: navigation → spans drawn …", flush=True)
     out["browser"] = peers_browser.measure(tools, problems)
     for size in EXPORT_SIZES:
         for repeat in range(EXPORT_REPEAT):

@@ -1,13 +1,14 @@
-"""Peers in Chromium: from navigation to every span of the article drawn, per tool.
+"""Peers in Chromium: from navigation to the article's spans drawn, per tool.
 
-Each tool that can be driven here gives the page its editor opens on the article, the
-cookies of a signed-in session, the elements that are its drawn spans and, optionally, a
-condition for the page being ready to use. A first load, left until the count of those
-elements has not changed for a second, says how many there are once everything is drawn
-(a span cut by another is drawn in pieces, so the count is the tool's own); every timed load
-then records, from a script that runs before the page's own, the first animation frame at
-which that many are in the document (``performance.now()``: milliseconds since navigation
-began). The tools take turns load by load, in one browser, as in the HTTP figures.
+Each tool gives the page its editor opens on the article, the cookies of a signed-in
+session, the elements that are its drawn spans and, optionally, a condition for the page
+being ready to use. A first load, left until the count of those elements has not changed
+for a second, says how many there are once the page has drawn all it draws (a span cut by
+another is drawn in pieces, so the count is the tool's own; doccano draws only the lines in
+view). Every timed load then records, from a script that runs before the page's own, the
+first animation frame at which that many are in the document (``performance.now()``:
+milliseconds since navigation began). The tools take turns load by load, in one browser,
+as in the HTTP figures.
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ def _settled_count(page, view: BrowserView) -> int:
 
 
 def figures(results: dict) -> list[dict]:
-    label = "browser: navigation → every span drawn (median)"
+    label = "browser: navigation → spans drawn (median)"
     reference = f"Framing: {label}"
     out = []
     for name in ("Framing", "doccano", "Label Studio"):

@@ -236,13 +236,20 @@ class Doccano:
 
     # --- What the editor does -------------------------------------------------------------
 
-    def browser_view(self) -> str:
-        # Tried with this run's data: the page at /projects/<p>/sequence-labeling?page=1
-        # asks for the example (200) and then for nothing more, with no error in the page.
-        return (
-            "not measured: in headless Chromium here its sequence-labeling page loads the "
-            "example but never asks for its spans (no error in the page), so no span is "
-            "drawn to time; the issue's run measured 1,173 ms to its first screen"
+    def browser_view(self):
+        from .peers_browser import BrowserView
+
+        # Only ?page=1: with empty q/isChecked/ordering its page asks for q=null and
+        # confirmed=null, and finds no example.
+        return BrowserView(
+            url=f"{self.base}/projects/{self.project}/sequence-labeling?page=1",
+            cookies=[
+                {"name": name, "value": value, "url": self.base}
+                for name, value in self.client.cookies.items()
+            ],
+            selector="svg line",
+            what="its labeling page, first screen only: its editor draws only the lines in "
+            "view (a span's underline is an SVG line)",
         )
 
     def _lists(self) -> int:

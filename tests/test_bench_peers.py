@@ -196,7 +196,7 @@ def test_every_peer_figure_is_a_ratio_to_framings_figure_in_the_same_run():
             assert names[figure["ratio_to"]]["name"].startswith("Framing: ")
     assert names["doccano: save one span with 1,000 present (median)"]["value"] == 40
     # In the browser, the measured peer is held to 2.5x Framing's time.
-    drawn = names["Label Studio: browser: navigation → every span drawn (median)"]
+    drawn = names["Label Studio: browser: navigation → spans drawn (median)"]
     assert drawn["value"] == 650 and drawn["ratio_to"].startswith("Framing: browser")
     assert drawn["target"]["met"] == (650 / 260 >= 2.5)
     assert "1,566 span elements" in drawn["note"]
