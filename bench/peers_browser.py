@@ -48,6 +48,11 @@ class BrowserView:
     what: str = ""  # what the figure measures, for the report
 
 
+def session_cookies(client) -> list[dict]:
+    """The cookies of a signed-in ``peers_http.Client``, for the browser."""
+    return [{"name": n, "value": v, "url": client.base} for n, v in client.cookies.items()]
+
+
 def measure(tools: list, problems: dict) -> dict[str, dict]:
     """``{tool: {"drawn": [ms, ...], "count": elements, "what": ...}}`` for the tools that
     give a ``browser_view()``; a tool that gives a reason instead, or fails, is in

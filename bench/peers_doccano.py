@@ -237,16 +237,13 @@ class Doccano:
     # --- What the editor does -------------------------------------------------------------
 
     def browser_view(self):
-        from .peers_browser import BrowserView
+        from .peers_browser import BrowserView, session_cookies
 
         # Only ?page=1: with empty q/isChecked/ordering its page asks for q=null and
         # confirmed=null, and finds no example.
         return BrowserView(
             url=f"{self.base}/projects/{self.project}/sequence-labeling?page=1",
-            cookies=[
-                {"name": name, "value": value, "url": self.base}
-                for name, value in self.client.cookies.items()
-            ],
+            cookies=session_cookies(self.client),
             selector="svg line",
             what="its labeling page, first screen only: its editor draws only the lines in "
             "view (a span's underline is an SVG line)",

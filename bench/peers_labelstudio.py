@@ -205,14 +205,11 @@ class LabelStudio:
     # --- What the editor does -------------------------------------------------------------
 
     def browser_view(self):
-        from .peers_browser import BrowserView
+        from .peers_browser import BrowserView, session_cookies
 
         return BrowserView(
             url=f"{self.base}/projects/{self.project}/data?task={self.task}",
-            cookies=[
-                {"name": name, "value": value, "url": self.base}
-                for name, value in self.client.cookies.items()
-            ],
+            cookies=session_cookies(self.client),
             selector=".htx-highlight",
             what="its labeling page on the task: the regions its editor draws in the text",
         )
