@@ -263,10 +263,13 @@ def coding_frozen(assignment: Assignment) -> str:
     Work under review is frozen (the gold layer is settled from it) until a manager
     reopens the document for coding; work the coder marked done changes once reopened.
     """
-    current, review_status = reads.coding_state(assignment.pk)
+    return _frozen(*reads.coding_state(assignment.pk))
+
+
+def _frozen(status: str, review_status: str | None) -> str:
     if review_status is not None and review_status != ReviewStatus.REOPENED:
         return UNDER_REVIEW
-    if current == AssignmentStatus.DONE:
+    if status == AssignmentStatus.DONE:
         return MARKED_DONE
     return ""
 
@@ -286,11 +289,10 @@ def frozen_for_import(documents, coders) -> dict[tuple[int, int], str]:
     now (``coding_frozen``, worded for the importer), for the pairs that are frozen."""
     if not documents or not coders:
         return {}
-    work = Assignment.objects.filter(document__in=documents, coder__in=coders)
     return {
-        (assignment.document_id, assignment.coder_id): FROZEN_FOR_IMPORT.get(reason, reason)
-        for assignment in work
-        if (reason := coding_frozen(assignment))
+        (document_id, coder_id): FROZEN_FOR_IMPORT.get(reason, reason)
+        for document_id, coder_id, status, review in reads.coding_states(documents, coders)
+        if (reason := _frozen(status, review))
     }
 
 

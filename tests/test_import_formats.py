@@ -368,3 +368,22 @@ def test_the_preview_says_which_coders_work_is_frozen_and_the_import_adds_nothin
         review.review_start(document=Document.objects.get(), actor=boss)
     # A file that adds nothing to frozen work is no problem.
     assert "dana: 0 span(s) (1 already present)" in run("Target", first, "--coder", "dana")
+
+
+def test_the_frozen_work_check_reads_once_however_many_documents_the_file_holds(target, tmp_path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def dry_run(documents: int) -> int:
+        texts = [f"Article {documents}-{n}: {FIRE}" for n in range(documents)]
+        stored = tmp_path / f"stored-{documents}.jsonl"
+        stored.write_text(jsonl(*({"text": t, "label": []} for t in texts)), encoding="utf-8")
+        run("Target", stored, "--coder", "dana")
+        more = tmp_path / f"more-{documents}.jsonl"
+        body = jsonl(*({"text": t, "label": [[22, 32, "Vehicle"]]} for t in texts))
+        more.write_text(body, encoding="utf-8")
+        with CaptureQueriesContext(connection) as captured:
+            run("Target", more, "--coder", "dana", "--dry-run")
+        return len(captured.captured_queries)
+
+    assert dry_run(2) == dry_run(8)

@@ -22,13 +22,13 @@ from ..models import (
 from .rows import CompiledOnce
 
 
-def _coding_state_query(assignment_id: int):
+def _with_review(assignments):
     review = DocumentReview.objects.filter(document_id=OuterRef("document_id")).values("status")
-    return (
-        Assignment.objects.filter(pk=assignment_id)
-        .annotate(review=Subquery(review[:1]))
-        .values("status", "review")
-    )
+    return assignments.annotate(review=Subquery(review[:1]))
+
+
+def _coding_state_query(assignment_id: int):
+    return _with_review(Assignment.objects.filter(pk=assignment_id)).values("status", "review")
 
 
 _CODING_STATE = CompiledOnce(_coding_state_query)
@@ -40,6 +40,13 @@ def coding_state(assignment_id: int) -> tuple[str, str | None]:
     if not rows:
         raise Assignment.DoesNotExist
     return rows[0]["status"], rows[0]["review"]
+
+
+def coding_states(documents, coders) -> list[tuple[int, int, str, str | None]]:
+    """``coding_state`` of every assignment of these coders on these documents, in one
+    query: ``(document id, coder id, status, review status)``."""
+    assignments = _with_review(Assignment.objects.filter(document__in=documents, coder__in=coders))
+    return list(assignments.values_list("document_id", "coder_id", "status", "review"))
 
 
 def _site_query(user_id: int):

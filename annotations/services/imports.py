@@ -41,15 +41,7 @@ from ..domain.formats.uploads import (
 )
 from ..domain.offsets import SpanError, check_span
 from ..domain.textio import ParsedDocument, Problem
-from ..models import (
-    AssignmentStatus,
-    Code,
-    Document,
-    Membership,
-    Project,
-    Role,
-    Span,
-)
+from ..models import AssignmentStatus, Code, Document, Membership, Project, Role, Span
 from ..permissions import frozen_for_import
 from . import assignments, codebook, documents, people, spans
 from .base import ServiceError
