@@ -10,12 +10,15 @@ proposes is decided in :mod:`annotations.domain.settling`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..domain import settling
 from ..domain.alignment import Item, Kind
-from ..domain.settling import Action, Proposal, SettleError
+from ..domain.settling import Action, DocumentAlignment, Proposal, SettleError
 from ..models import (
     Code,
     Document,
@@ -87,13 +90,22 @@ def review_start(*, document: Document, actor) -> DocumentReview:
     return _review_for_update(document, actor)
 
 
-def review_finish(*, document: Document, actor) -> DocumentReview:
-    """Close the review once every item is settled; coders may then see their feedback."""
+@contextmanager
+def _reviewing(document: Document, actor) -> Iterator[tuple[DocumentAlignment, DocumentReview]]:
+    """A review write's transaction, with the document's alignment and its review.
+
+    The spans are aligned before the transaction takes its locks (on SQLite the write lock
+    holds back every other writer) and, inside it, checked first, before the transaction
+    writes anything of its own (see ``align_before_writing``)."""
     before = align_before_writing(document)
     with transaction.atomic():
-        # First, before this transaction writes anything of its own (see change_mark).
         alignment = document_alignment(document, before=before)
-        review = _review_for_update(document, actor)
+        yield alignment, _review_for_update(document, actor)
+
+
+def review_finish(*, document: Document, actor) -> DocumentReview:
+    """Close the review once every item is settled; coders may then see their feedback."""
+    with _reviewing(document, actor) as (alignment, review):
         decided = set(
             ReviewDecision.objects.filter(document=document).values_list("item_key", flat=True)
         )
@@ -265,11 +277,7 @@ def gold_settle(
     if action not in settling.SETTLE_ACTIONS:
         raise ServiceError("Unknown way to settle.")
     rationale = _checked_rationale(rationale)
-    before = align_before_writing(document)
-    with transaction.atomic():
-        # First, before this transaction writes anything of its own (see change_mark).
-        alignment = document_alignment(document, before=before)
-        _review_for_update(document, actor)
+    with _reviewing(document, actor) as (alignment, _):
         item = alignment.find(item_key)
         if item is None:
             raise ConflictError(
@@ -300,11 +308,7 @@ def gold_settle(
 
 def gold_accept_agreed(*, document: Document, actor) -> int:
     """Accept every unsettled agreed item at once (provenance unanimous); returns how many."""
-    before = align_before_writing(document)
-    with transaction.atomic():
-        # First, before this transaction writes anything of its own (see change_mark).
-        alignment = document_alignment(document, before=before)
-        _review_for_update(document, actor)
+    with _reviewing(document, actor) as (alignment, _):
         decided = set(
             ReviewDecision.objects.filter(document=document).values_list("item_key", flat=True)
         )
