@@ -201,7 +201,8 @@ def align_before_writing(document: Document) -> AlignedBefore:
     return AlignedBefore(None, None)
 
 
-SPAN_COLUMNS = ("pk", "assignment__coder_id", "start", "end", "code_id")
+# A span as the aligner takes it: (pk, coder, start, end, code).
+_ROW_COLUMNS = ("pk", "assignment__coder_id", "start", "end", "code_id")
 
 
 def _assignments(**scope):
@@ -219,7 +220,7 @@ def _done_spans(**scope):
 
 # One document's reads, made by every review page and settle: compiled once (see rows.py).
 _DOCUMENT_ASSIGNMENTS = CompiledOnce(lambda pk: _assignments(document_id=pk))
-_DOCUMENT_SPANS = CompiledOnce(lambda pk: _done_spans(document_id=pk).values_list(*SPAN_COLUMNS))
+_DOCUMENT_SPANS = CompiledOnce(lambda pk: _done_spans(document_id=pk).values_list(*_ROW_COLUMNS))
 
 
 def align_documents(*, project_id: int | None = None, document_id: int | None = None):
@@ -230,7 +231,7 @@ def align_documents(*, project_id: int | None = None, document_id: int | None = 
         return _align_rows(_DOCUMENT_ASSIGNMENTS.tuples(document_id), rows)
     spans = _done_spans(document__project_id=project_id)
     by_document = defaultdict(list)
-    for document, *row in raw_rows(spans.values_list("assignment__document_id", *SPAN_COLUMNS)):
+    for document, *row in raw_rows(spans.values_list("assignment__document_id", *_ROW_COLUMNS)):
         by_document[document].append(tuple(row))
     return _align_rows(_assignments(document__project_id=project_id), by_document)
 
