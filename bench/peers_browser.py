@@ -13,8 +13,10 @@ as in the HTTP figures.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
+import time
 from dataclasses import dataclass
 
 LOADS = int(os.environ.get("FRAMING_BENCH_PEERS_BROWSER_LOADS", "10"))
@@ -57,8 +59,6 @@ def measure(tools: list, problems: dict) -> dict[str, dict]:
     """``{tool: {"drawn": [ms, ...], "count": elements, "what": ...}}`` for the tools that
     give a ``browser_view()``; a tool that gives a reason instead, or fails, is in
     ``problems``."""
-    import json
-
     from playwright.sync_api import sync_playwright
 
     from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
@@ -115,8 +115,6 @@ def measure(tools: list, problems: dict) -> dict[str, dict]:
 
 def _settled_count(page, view: BrowserView) -> int:
     """How many span elements the page has once it has drawn everything."""
-    import time
-
     page.goto(view.url, wait_until="load")
     page.wait_for_function(f"() => {view.ready}", timeout=TIMEOUT_MS)
     last, since = -1, time.monotonic()

@@ -127,7 +127,7 @@ def item_key(item: Item) -> str:
 
 def outline_key(outline: Outline) -> str:
     """``item_key`` of the item an outline describes, without building the item."""
-    return _key(outline.kind, outline.codes, outline.start, outline.end, outline.members)
+    return outline_keys([outline])[0]
 
 
 def outline_keys(outlines: Iterable[Outline]) -> list[str]:
